@@ -1,0 +1,63 @@
+/**
+ * One idempotent producer per Lambda container (per process locally), created on first use and reused by
+ * warm invocations. A failed connection is forgotten, so the next invocation connects afresh.
+ */
+import { Partitioners, type Producer, type TopicMessages } from 'kafkajs';
+import { loadConfig, type PipelineConfig } from '../config';
+import { logger } from '../log';
+import { createKafka } from './client';
+
+let shared: Promise<Producer> | undefined;
+
+export function createProducer(config: PipelineConfig): Producer {
+  return createKafka(config).producer({
+    // Exactly one copy per send even when a retry follows a lost acknowledgement, and, with one request in
+    // flight per broker connection, records of one key stay in the order they were sent.
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    // murmur2, as the Java client: a key lands on the same partition whichever client produced it.
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+}
+
+export function sharedProducer(config: PipelineConfig = loadConfig()): Promise<Producer> {
+  if (!shared) {
+    const producer = createProducer(config);
+    const connecting = producer.connect().then(() => {
+      logger.info('producer.connected', { brokers: config.brokers });
+      return producer;
+    });
+    producer.on(producer.events.DISCONNECT, () => {
+      if (shared === connecting) shared = undefined;
+    });
+    connecting.catch(() => {
+      if (shared === connecting) shared = undefined;
+    });
+    shared = connecting;
+  }
+  return shared;
+}
+
+/** Sends with acknowledgement from all in-sync replicas; resolves once the broker has them. */
+export async function sendAll(producer: Producer, topicMessages: TopicMessages[]): Promise<void> {
+  const nonEmpty = topicMessages.filter((t) => t.messages.length > 0);
+  if (nonEmpty.length === 0) return;
+  await producer.sendBatch({ topicMessages: nonEmpty, acks: -1 });
+}
+
+/**
+ * `serverless invoke local` runs one invocation in a process that should then exit, which an open broker
+ * connection would prevent; it sets IS_LOCAL. On Lambda and under serverless offline the connection stays
+ * for the next warm invocation.
+ */
+export async function endOfInvocation(): Promise<void> {
+  if (process.env.IS_LOCAL === 'true') await disconnectSharedProducer();
+}
+
+/** For tests and CLIs that own the process: disconnects the shared producer if one was made. */
+export async function disconnectSharedProducer(): Promise<void> {
+  const current = shared;
+  shared = undefined;
+  if (current) await (await current.catch(() => undefined))?.disconnect();
+}

@@ -1,0 +1,123 @@
+/**
+ * The record contract of the `nginx_logs` topic and its dead-letter topic. Producers (the ingest function,
+ * the shipper) and consumers (every Kafka-triggered function) go through this module and nowhere else,
+ * so a change to the contract is one change here with a new RECORD_VERSION.
+ *
+ * nginx_logs: key = client address (one client's requests stay in order on one partition);
+ *             value = UTF-8 JSON of NginxRecord (fields plus the raw line);
+ *             headers = record-version, content-type, log-format, source.
+ * dead letter: key = the source; value = the original bytes, untouched;
+ *             headers = record-version, dlq-reason, dlq-stage, dlq-source, dlq-position, dlq-time.
+ */
+import type { Message } from 'kafkajs';
+import type { NginxRecord } from '../nginx/record';
+
+export const RECORD_VERSION = '1';
+
+export const HEADER = {
+  version: 'record-version',
+  contentType: 'content-type',
+  logFormat: 'log-format',
+  source: 'source',
+} as const;
+
+export const DLQ_HEADER = {
+  reason: 'dlq-reason',
+  stage: 'dlq-stage',
+  source: 'dlq-source',
+  position: 'dlq-position',
+  time: 'dlq-time',
+} as const;
+
+/** Where a line came from: `file:<path>`, `ingest:<request id>`, `invoke:<request id>`, ... */
+export interface LineOrigin {
+  source: string;
+  logFormat: string;
+}
+
+export function encodeRecord(record: NginxRecord, origin: LineOrigin): Message {
+  return {
+    key: record.remoteAddr,
+    value: JSON.stringify(record),
+    headers: {
+      [HEADER.version]: RECORD_VERSION,
+      [HEADER.contentType]: 'application/json',
+      [HEADER.logFormat]: origin.logFormat,
+      [HEADER.source]: origin.source,
+    },
+  };
+}
+
+/** Why a record is in the dead-letter topic. */
+export type DeadLetterStage = 'parse' | 'decode' | 'handler';
+
+export interface DeadLetter {
+  /** The bytes as received: a log line, or the value of a Kafka record. */
+  original: Buffer | string | null;
+  reason: string;
+  stage: DeadLetterStage;
+  /** The same vocabulary as the `source` header: file path, ingest request, or topic. */
+  source: string;
+  /** Line number, byte offset, or `<topic>-<partition>@<offset>`. */
+  position: string;
+  time?: Date;
+}
+
+export function encodeDeadLetter(letter: DeadLetter): Message {
+  return {
+    key: letter.source,
+    value: letter.original === null ? null : Buffer.from(letter.original),
+    headers: {
+      [HEADER.version]: RECORD_VERSION,
+      [DLQ_HEADER.reason]: letter.reason,
+      [DLQ_HEADER.stage]: letter.stage,
+      [DLQ_HEADER.source]: letter.source,
+      [DLQ_HEADER.position]: letter.position,
+      [DLQ_HEADER.time]: (letter.time ?? new Date()).toISOString(),
+    },
+  };
+}
+
+export class RecordError extends Error {}
+
+function isStringOrNull(value: unknown): value is string | null {
+  return value === null || typeof value === 'string';
+}
+
+function isCount(value: unknown, max: number): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max;
+}
+
+/** Parses and checks a record value; throws RecordError naming the first field that is wrong. */
+export function decodeRecordValue(value: Buffer | string): NginxRecord {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(typeof value === 'string' ? value : value.toString('utf8'));
+  } catch {
+    throw new RecordError('value is not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new RecordError('value is not a JSON object');
+  }
+  const r = parsed as Record<string, unknown>;
+  for (const field of ['time', 'remoteAddr', 'request', 'raw'] as const) {
+    if (typeof r[field] !== 'string') throw new RecordError(`field ${field} is missing or not a string`);
+  }
+  if (Number.isNaN(Date.parse(r.time as string))) throw new RecordError('field time is not an ISO 8601 time');
+  for (const field of [
+    'remoteUser',
+    'method',
+    'path',
+    'query',
+    'protocol',
+    'referer',
+    'userAgent',
+  ] as const) {
+    if (!isStringOrNull(r[field])) throw new RecordError(`field ${field} is not a string or null`);
+  }
+  if (!isCount(r.status, 999)) throw new RecordError('field status is not an HTTP status (0-999)');
+  if (!isCount(r.bodyBytesSent, Number.MAX_SAFE_INTEGER)) {
+    throw new RecordError('field bodyBytesSent is not a non-negative integer');
+  }
+  return parsed as NginxRecord;
+}
