@@ -1,0 +1,382 @@
+/**
+ * Starts and stops the local Apache Kafka broker (KRaft, one node, no ZooKeeper):
+ *
+ *  1. KAFKA_BROKERS set      → an existing cluster is used as it is; nothing is started.
+ *  2. a broker answers       → it is reused.
+ *  3. a Docker engine runs   → docker compose starts the apache/kafka service of docker-compose.yml.
+ *  4. Java 17+ and Maven     → Kafka's own jars are resolved from Maven Central into <dir>/libs, the KRaft
+ *                              storage is formatted once, and the broker runs as a background java process.
+ *
+ * State lives in one folder (default .kafka/): jars, data (kept across stop/start), logs, the pid file.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { splitBrokers } from '../shared/config';
+import { logLevel } from 'kafkajs';
+import { createKafka } from '../shared/kafka/client';
+import { projectRoot } from './project-root';
+
+const run = promisify(execFile);
+
+export const KAFKA_VERSION = '3.9.1';
+
+export interface BrokerOptions {
+  /** State folder: jars, data, logs, pid file. */
+  dir: string;
+  /** Client port on 127.0.0.1; the KRaft controller listens on port + 1. */
+  port: number;
+  /** Extra or overriding server.properties entries (for example SASL/TLS listeners in tests). */
+  properties?: Record<string, string>;
+  /** Use Docker when an engine answers (default true; tests that need their own broker say false). */
+  allowDocker?: boolean;
+  /** Progress lines for people; silent by default. */
+  say?: (line: string) => void;
+}
+
+export interface StartedBroker {
+  brokers: string[];
+  how: 'existing-cluster' | 'reused' | 'docker' | 'java';
+}
+
+export class LauncherError extends Error {}
+
+export function defaultBrokerOptions(env: NodeJS.ProcessEnv = process.env): BrokerOptions {
+  const root = projectRoot();
+  const port = Number(env.LOCAL_KAFKA_PORT || 9092);
+  if (!Number.isInteger(port) || port < 1 || port > 65534) {
+    throw new LauncherError(`LOCAL_KAFKA_PORT must be a port number, not ${env.LOCAL_KAFKA_PORT}`);
+  }
+  return { dir: resolve(root, env.LOCAL_KAFKA_DIR || '.kafka'), port };
+}
+
+const paths = (dir: string) => ({
+  libs: join(dir, 'libs'),
+  libsStamp: join(dir, 'libs', '.pom.sha256'),
+  data: join(dir, 'data'),
+  logs: join(dir, 'logs'),
+  properties: join(dir, 'server.properties'),
+  pid: join(dir, 'broker.pid'),
+  dockerMarker: join(dir, 'started-with-docker'),
+});
+
+export function portAnswers(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect({ port, host });
+    const finish = (ok: boolean) => {
+      socket.destroy();
+      done(ok);
+    };
+    socket.setTimeout(timeoutMs, () => finish(false));
+    socket.once('connect', () => finish(true));
+    socket.once('error', () => finish(false));
+  });
+}
+
+/** True when a Kafka broker answers a metadata request at these addresses. */
+export async function kafkaAnswers(brokers: string[]): Promise<boolean> {
+  const admin = createKafka(
+    { brokers, clientId: 'local-kafka-probe' },
+    { retry: { retries: 0 }, connectionTimeout: 1500, requestTimeout: 3000, logLevel: logLevel.NOTHING },
+  ).admin();
+  try {
+    await admin.connect();
+    await admin.describeCluster();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+async function waitForKafka(
+  brokers: string[],
+  deadlineMs: number,
+  alive: () => boolean,
+  logFile: string,
+): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  while (Date.now() < until) {
+    if (!alive()) {
+      throw new LauncherError(`the Kafka broker exited while starting; its log:\n${tail(logFile)}`);
+    }
+    if (await kafkaAnswers(brokers)) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new LauncherError(
+    `Kafka did not answer on ${brokers.join(',')} within ${deadlineMs / 1000} s; see ${logFile}`,
+  );
+}
+
+function tail(file: string, lines = 30): string {
+  if (!existsSync(file)) return '(no log written)';
+  return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+}
+
+async function commandWorks(command: string, args: string[]): Promise<string | null> {
+  try {
+    const { stdout, stderr } = await run(command, args, { timeout: 20000 });
+    return `${stdout}${stderr}`;
+  } catch {
+    return null;
+  }
+}
+
+export async function dockerEngineRuns(): Promise<boolean> {
+  return (await commandWorks('docker', ['info', '--format', '{{.ServerVersion}}'])) !== null;
+}
+
+/** Major version of `java` on PATH, or null when there is none. */
+export async function javaMajorVersion(): Promise<number | null> {
+  const out = await commandWorks('java', ['-version']);
+  const m = out?.match(/version "(\d+)(?:\.(\d+))?/);
+  if (!m) return null;
+  const major = Number(m[1]);
+  return major === 1 ? Number(m[2]) : major;
+}
+
+function serverProperties(options: BrokerOptions): string {
+  const { port } = options;
+  const controller = port + 1;
+  const entries: Record<string, string> = {
+    'process.roles': 'broker,controller',
+    'node.id': '1',
+    'controller.quorum.voters': `1@127.0.0.1:${controller}`,
+    listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controller}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'log.dirs': paths(options.dir).data,
+    // Topics are created on purpose, with partitions enough to share; a typo in a topic name fails loudly.
+    'auto.create.topics.enable': 'false',
+    'num.partitions': '3',
+    'offsets.topic.replication.factor': '1',
+    'offsets.topic.num.partitions': '10',
+    'transaction.state.log.replication.factor': '1',
+    'transaction.state.log.min.isr': '1',
+    'group.initial.rebalance.delay.ms': '0',
+    'log.retention.hours': '168',
+    ...options.properties,
+  };
+  return `${Object.entries(entries)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n')}\n`;
+}
+
+async function resolveJars(options: BrokerOptions): Promise<void> {
+  const p = paths(options.dir);
+  const pom = join(projectRoot(), 'local-kafka', 'pom.xml');
+  const hash = createHash('sha256').update(readFileSync(pom)).digest('hex');
+  if (existsSync(p.libsStamp) && readFileSync(p.libsStamp, 'utf8') === hash) return;
+  if ((await commandWorks('mvn', ['-v'])) === null) {
+    throw new LauncherError(
+      'Maven (mvn) is needed to fetch Kafka from Maven Central: install Maven (apt-get install maven, brew install maven), ' +
+        'or install Docker, or set KAFKA_BROKERS to an existing cluster.',
+    );
+  }
+  options.say?.(`Fetching Apache Kafka ${KAFKA_VERSION} jars from Maven Central (first run only)...`);
+  rmSync(p.libs, { recursive: true, force: true });
+  try {
+    await run(
+      'mvn',
+      [
+        '-q',
+        '-B',
+        '-f',
+        pom,
+        'dependency:copy-dependencies',
+        `-DoutputDirectory=${p.libs}`,
+        '-DincludeScope=runtime',
+      ],
+      { timeout: 10 * 60 * 1000, maxBuffer: 16 * 1024 * 1024 },
+    );
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string };
+    throw new LauncherError(`Maven could not fetch the Kafka jars:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+  }
+  writeFileSync(p.libsStamp, hash);
+}
+
+function javaArgs(options: BrokerOptions, main: string, ...args: string[]): string[] {
+  const p = paths(options.dir);
+  return [
+    '-Xms256m',
+    '-Xmx1g',
+    '-XX:+UseG1GC',
+    '-Djava.awt.headless=true',
+    `-Dlog4j.configuration=file:${join(projectRoot(), 'local-kafka', 'log4j.properties')}`,
+    `-Dkafka.logs.file=${join(p.logs, 'server.log')}`,
+    `-Dkafka.logs.dir=${p.logs}`,
+    '-cp',
+    `${p.libs}/*`,
+    main,
+    ...args,
+  ];
+}
+
+function newClusterId(): string {
+  // Kafka's Uuid text form: 16 random bytes, base64url without padding, never starting with '-'.
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+async function formatStorage(options: BrokerOptions): Promise<void> {
+  const p = paths(options.dir);
+  if (existsSync(join(p.data, 'meta.properties'))) return;
+  options.say?.('Formatting KRaft storage...');
+  try {
+    await run(
+      'java',
+      javaArgs(options, 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', p.properties),
+      {
+        timeout: 120000,
+      },
+    );
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string };
+    throw new LauncherError(`formatting the Kafka storage failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+  }
+}
+
+function readPid(file: string): number | null {
+  if (!existsSync(file)) return null;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : null;
+}
+
+/** True when pid is alive and is a Kafka broker (guards against a reused pid). */
+function isBrokerProcess(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('kafka.Kafka');
+  } catch {
+    return true; // no /proc (macOS): trust the pid file
+  }
+}
+
+async function startWithJava(options: BrokerOptions, brokers: string[]): Promise<void> {
+  const major = await javaMajorVersion();
+  if (major === null || major < 17) {
+    const dockerHint = 'install Docker, or';
+    throw new LauncherError(
+      major === null
+        ? `Neither a Docker engine nor Java was found: ${dockerHint} install Java 17+ (for example apt-get install openjdk-17-jre-headless maven), or set KAFKA_BROKERS to an existing cluster.`
+        : `Java ${major} was found but Kafka ${KAFKA_VERSION} needs Java 17 or newer: ${dockerHint} install Java 17+, or set KAFKA_BROKERS.`,
+    );
+  }
+  const p = paths(options.dir);
+  for (const dir of [options.dir, p.data, p.logs]) mkdirSync(dir, { recursive: true });
+  await resolveJars(options);
+  writeFileSync(p.properties, serverProperties(options));
+  await formatStorage(options);
+
+  options.say?.(`Starting Kafka ${KAFKA_VERSION} (KRaft) on 127.0.0.1:${options.port}...`);
+  const out = openSync(join(p.logs, 'stdout.log'), 'a');
+  const child = spawn('java', javaArgs(options, 'kafka.Kafka', p.properties), {
+    detached: true,
+    stdio: ['ignore', out, out],
+  });
+  if (child.pid === undefined) throw new LauncherError('could not start java');
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  child.unref();
+  writeFileSync(p.pid, String(child.pid));
+  try {
+    await waitForKafka(brokers, 120000, () => !exited, join(p.logs, 'server.log'));
+  } catch (err) {
+    if (!exited) process.kill(child.pid, 'SIGKILL');
+    rmSync(p.pid, { force: true });
+    throw err;
+  }
+}
+
+async function startWithDocker(options: BrokerOptions, brokers: string[]): Promise<void> {
+  const root = projectRoot();
+  options.say?.(`Starting Kafka ${KAFKA_VERSION} with docker compose...`);
+  try {
+    await run('docker', ['compose', '-f', join(root, 'docker-compose.yml'), 'up', '-d', 'kafka'], {
+      timeout: 10 * 60 * 1000,
+    });
+  } catch (err) {
+    throw new LauncherError(
+      `docker compose could not start Kafka: ${(err as { stderr?: string }).stderr ?? err}`,
+    );
+  }
+  mkdirSync(options.dir, { recursive: true });
+  writeFileSync(paths(options.dir).dockerMarker, new Date().toISOString());
+  await waitForKafka(brokers, 120000, () => true, 'docker compose logs kafka');
+}
+
+/** Brings a broker up (or finds one) and returns where it answers. Idempotent. */
+export async function startBroker(
+  options: BrokerOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<StartedBroker> {
+  if (env.KAFKA_BROKERS) {
+    const brokers = splitBrokers(env.KAFKA_BROKERS);
+    if (!(await kafkaAnswers(brokers))) {
+      throw new LauncherError(
+        `KAFKA_BROKERS=${env.KAFKA_BROKERS} does not answer; check the addresses or unset it to start a local broker`,
+      );
+    }
+    return { brokers, how: 'existing-cluster' };
+  }
+  const brokers = [`127.0.0.1:${options.port}`];
+  if (await portAnswers(options.port)) {
+    if (await kafkaAnswers(brokers)) return { brokers, how: 'reused' };
+    throw new LauncherError(
+      `127.0.0.1:${options.port} is taken by something that is not a Kafka broker: stop it, or set LOCAL_KAFKA_PORT to another port`,
+    );
+  }
+  if (options.allowDocker !== false && (await dockerEngineRuns())) {
+    await startWithDocker(options, brokers);
+    return { brokers, how: 'docker' };
+  }
+  await startWithJava(options, brokers);
+  return { brokers, how: 'java' };
+}
+
+/** Stops what startBroker started; the data folder stays. Returns what it did. */
+export async function stopBroker(options: BrokerOptions): Promise<'stopped' | 'not-running'> {
+  const p = paths(options.dir);
+  if (existsSync(p.dockerMarker)) {
+    await run('docker', ['compose', '-f', join(projectRoot(), 'docker-compose.yml'), 'stop', 'kafka'], {
+      timeout: 120000,
+    });
+    rmSync(p.dockerMarker, { force: true });
+    return 'stopped';
+  }
+  const pid = readPid(p.pid);
+  if (pid === null || !isBrokerProcess(pid)) {
+    rmSync(p.pid, { force: true });
+    return 'not-running';
+  }
+  process.kill(pid, 'SIGTERM');
+  const until = Date.now() + 60000;
+  while (Date.now() < until && isBrokerProcess(pid)) await new Promise((r) => setTimeout(r, 200));
+  if (isBrokerProcess(pid)) process.kill(pid, 'SIGKILL');
+  while (isBrokerProcess(pid)) await new Promise((r) => setTimeout(r, 100));
+  rmSync(p.pid, { force: true });
+  return 'stopped';
+}
+
+/** Kills the broker at once, as a crash would (for durability tests). */
+export function killBroker(options: BrokerOptions): boolean {
+  const pid = readPid(paths(options.dir).pid);
+  if (pid === null || !isBrokerProcess(pid)) return false;
+  process.kill(pid, 'SIGKILL');
+  return true;
+}
