@@ -1,0 +1,128 @@
+/**
+ * serverless-offline knows nothing of Kafka events; this plugin is the local Kafka event source. Under
+ * `serverless offline start` it runs one consumer per `msk`/`kafka` function event against the local broker,
+ * in the event's consumer group, and invokes the function through serverless-offline's own Lambda runner
+ * with the batches Lambda would deliver. List it after serverless-esbuild and before serverless-offline.
+ */
+import type Lambda from 'serverless-offline/lambda';
+import { loadConfig, splitBrokers } from '../shared/config';
+import { createKafka } from '../shared/kafka/client';
+import { kafkaEventDefinitions } from './kafka-event-definition';
+import { KafkaEventSource, type SourceLog } from './kafka-event-source';
+
+interface ServerlessFunction {
+  name?: string;
+  events?: Array<Record<string, unknown>>;
+}
+
+interface Serverless {
+  service: {
+    service: string;
+    provider: { stage?: string; environment?: Record<string, unknown> };
+    custom?: Record<string, unknown>;
+    getAllFunctions(): string[];
+    getFunction(key: string): ServerlessFunction;
+  };
+}
+
+interface PluginUtils {
+  log: SourceLog & { (line: string): void };
+}
+
+const consoleLog: SourceLog = {
+  notice: (line) => console.log(line),
+  warning: (line) => console.warn(line),
+  error: (line) => console.error(line),
+};
+
+class ServerlessOfflineKafka {
+  readonly hooks: Record<string, () => Promise<void>>;
+  private sources: KafkaEventSource[] = [];
+  private lambda: Lambda | undefined;
+  private readonly log: SourceLog;
+
+  constructor(
+    private readonly serverless: Serverless,
+    private readonly cliOptions: Record<string, unknown>,
+    utils?: PluginUtils,
+  ) {
+    this.log = utils?.log ?? consoleLog;
+    this.hooks = {
+      'offline:start:init': () => this.start(),
+      'offline:start:end': () => this.stop(),
+      // `serverless offline` (without `start`) runs its whole life in this one hook of serverless-offline.
+      'offline:start': async () => {
+        await this.start();
+        const stop = () => void this.stop();
+        process.once('SIGINT', stop).once('SIGTERM', stop);
+      },
+    };
+  }
+
+  private brokers(): string[] {
+    const fromYaml = this.serverless.service.provider.environment?.KAFKA_BROKERS;
+    return typeof fromYaml === 'string' && fromYaml ? splitBrokers(fromYaml) : loadConfig().brokers;
+  }
+
+  /** serverless-offline's options as it resolves them: its custom section, then the command line. */
+  private offlineOptions(): Record<string, unknown> {
+    const custom = (this.serverless.service.custom?.['serverless-offline'] ?? {}) as Record<string, unknown>;
+    return { terminateIdleLambdaTime: 60, ...custom, ...this.cliOptions };
+  }
+
+  private async start(): Promise<void> {
+    const { service } = this.serverless;
+    const functions = Object.fromEntries(
+      service.getAllFunctions().map((key) => [key, service.getFunction(key)]),
+    );
+    const stage = String(this.cliOptions.stage ?? service.provider.stage ?? 'dev');
+    const definitions = kafkaEventDefinitions(service.service, stage, functions);
+    if (definitions.length === 0) return;
+
+    const { default: LambdaRunner } = await import('serverless-offline/lambda');
+    const lambda = new LambdaRunner(this.serverless, this.offlineOptions());
+    this.lambda = lambda;
+    lambda.create(
+      [...new Set(definitions.map((d) => d.functionKey))].map((functionKey) => ({
+        functionKey,
+        functionDefinition: service.getFunction(functionKey),
+      })),
+    );
+
+    const brokers = this.brokers();
+    const kafka = createKafka({ brokers, clientId: `${service.service}-offline` });
+    this.sources = definitions.map(
+      (definition) =>
+        new KafkaEventSource(
+          definition,
+          kafka,
+          brokers,
+          async (event) => {
+            const fn = lambda.get(definition.functionKey);
+            fn.setEvent(event);
+            return fn.runHandler();
+          },
+          this.log,
+        ),
+    );
+    try {
+      await Promise.all(this.sources.map((source) => source.start()));
+    } catch (err) {
+      await this.stop();
+      throw new Error(
+        `the local Kafka event source could not reach Kafka at ${brokers.join(',')}: ${(err as Error).message}. ` +
+          'Start the broker with `npm run kafka:start` (or set KAFKA_BROKERS).',
+      );
+    }
+  }
+
+  private async stop(): Promise<void> {
+    const sources = this.sources;
+    this.sources = [];
+    await Promise.all(sources.map((source) => source.stop().catch(() => undefined)));
+    await this.lambda?.cleanup();
+    this.lambda = undefined;
+  }
+}
+
+export = ServerlessOfflineKafka;
