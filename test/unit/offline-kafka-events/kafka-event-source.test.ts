@@ -1,0 +1,14 @@
+import { chunk, retryDelayMs } from '../../../offline-kafka-events/kafka-event-source';
+
+describe('chunk', () => {
+  it('splits a fetched batch into invocations of at most batchSize records, in order', () => {
+    expect(chunk([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
+    expect(chunk([], 3)).toEqual([]);
+  });
+});
+
+describe('retryDelayMs', () => {
+  it('backs off from 1 s, doubling, capped at 10 s', () => {
+    expect([1, 2, 3, 4, 5, 9].map(retryDelayMs)).toEqual([1000, 2000, 4000, 8000, 10000, 10000]);
+  });
+});

@@ -1,0 +1,67 @@
+import type { MSKEvent, SelfManagedKafkaEvent } from 'aws-lambda';
+import type { KafkaMessage } from 'kafkajs';
+import { buildKafkaEvent, lambdaRecord } from '../../../offline-kafka-events/lambda-events/kafka-event';
+import { deliveredRecords } from '../../../shared/record/kafka-event';
+
+function message(offset: string, overrides: Partial<KafkaMessage> = {}): KafkaMessage {
+  return {
+    key: Buffer.from('10.0.0.1'),
+    value: Buffer.from('{"a":1}'),
+    timestamp: '1731327003000',
+    attributes: 0,
+    offset,
+    headers: { source: Buffer.from('file:x'), trace: [Buffer.from('a'), Buffer.from('b')] },
+    ...overrides,
+  } as KafkaMessage;
+}
+
+describe('buildKafkaEvent', () => {
+  const arn = 'arn:aws:kafka:us-east-1:000000000000:cluster/local/abc';
+
+  it('builds the MSK shape: aws:kafka, ARN, bootstrap servers, records under topic-partition', () => {
+    const event = buildKafkaEvent(
+      { eventSource: 'aws:kafka', eventSourceArn: arn },
+      ['127.0.0.1:9092', '127.0.0.1:9093'],
+      'nginx_logs',
+      2,
+      [message('41'), message('42')],
+    ) as MSKEvent;
+    expect(event.eventSource).toBe('aws:kafka');
+    expect(event.eventSourceArn).toBe(arn);
+    expect(event.bootstrapServers).toBe('127.0.0.1:9092,127.0.0.1:9093');
+    expect(Object.keys(event.records)).toEqual(['nginx_logs-2']);
+    expect(event.records['nginx_logs-2']![0]).toEqual({
+      topic: 'nginx_logs',
+      partition: 2,
+      offset: 41,
+      timestamp: 1731327003000,
+      timestampType: 'CREATE_TIME',
+      key: Buffer.from('10.0.0.1').toString('base64'),
+      value: Buffer.from('{"a":1}').toString('base64'),
+      headers: [{ source: [...Buffer.from('file:x')] }, { trace: [97] }, { trace: [98] }],
+    });
+  });
+
+  it('builds the self-managed shape without an ARN', () => {
+    const event = buildKafkaEvent({ eventSource: 'SelfManagedKafka' }, ['b:9092'], 't', 0, [message('0')]);
+    expect(event).toMatchObject({ eventSource: 'SelfManagedKafka', bootstrapServers: 'b:9092' });
+    expect('eventSourceArn' in event).toBe(false);
+    expect((event as SelfManagedKafkaEvent).records['t-0']).toHaveLength(1);
+  });
+
+  it('leaves out a null key and a null value, and marks broker timestamps', () => {
+    const record = lambdaRecord('t', 0, message('3', { key: null, value: null, attributes: 0x08 }));
+    expect('key' in record).toBe(false);
+    expect('value' in record).toBe(false);
+    expect(record.timestampType).toBe('LOG_APPEND_TIME');
+  });
+
+  it('decodes back to the same bytes with the shared decoder', () => {
+    const event = buildKafkaEvent({ eventSource: 'aws:kafka', eventSourceArn: arn }, ['b:1'], 't', 1, [
+      message('7', { value: Buffer.from([0, 255, 10]) }),
+    ]);
+    const [decoded] = deliveredRecords(event);
+    expect([...decoded!.value!]).toEqual([0, 255, 10]);
+    expect(decoded!.headers.map(([k, v]) => `${k}=${v}`)).toEqual(['source=file:x', 'trace=a', 'trace=b']);
+  });
+});

@@ -1,0 +1,80 @@
+import { parseCombined } from '../../../../shared/nginx/combined';
+import type { NginxRecord } from '../../../../shared/nginx/record';
+import {
+  decodeRecordValue,
+  DLQ_HEADER,
+  encodeDeadLetter,
+  encodeRecord,
+  HEADER,
+  RECORD_VERSION,
+  RecordError,
+} from '../../../../shared/record/contract';
+import { sampleLog } from '../../../helpers/fixtures';
+
+const record = (() => {
+  const result = parseCombined(sampleLog()[1]!);
+  if (!result.ok) throw new Error(result.reason);
+  return result.record;
+})();
+
+describe('encodeRecord', () => {
+  const message = encodeRecord(record, { source: 'file:/var/log/nginx/access.log', logFormat: 'combined' });
+
+  it('keys the record by client address so one client stays on one partition', () => {
+    expect(message.key).toBe('192.168.1.2');
+  });
+
+  it('carries the version, content type, format and source as headers', () => {
+    expect(message.headers).toEqual({
+      [HEADER.version]: RECORD_VERSION,
+      [HEADER.contentType]: 'application/json',
+      [HEADER.logFormat]: 'combined',
+      [HEADER.source]: 'file:/var/log/nginx/access.log',
+    });
+  });
+
+  it('round-trips through decodeRecordValue, raw line included', () => {
+    expect(decodeRecordValue(message.value as string)).toEqual(record);
+  });
+});
+
+describe('decodeRecordValue refuses values that are not records, naming the field', () => {
+  const value = (changes: Partial<Record<keyof NginxRecord, unknown>>) =>
+    JSON.stringify({ ...record, ...changes });
+  it.each([
+    ['text', 'not json', 'value is not JSON'],
+    ['an array', '[1,2]', 'value is not a JSON object'],
+    ['a bad time', value({ time: 'yesterday' }), 'field time is not an ISO 8601 time'],
+    ['a numeric address', value({ remoteAddr: 7 }), 'field remoteAddr is missing or not a string'],
+    ['status 1200', value({ status: 1200 }), 'field status is not an HTTP status'],
+    ['status 200.5', value({ status: 200.5 }), 'field status is not an HTTP status'],
+    ['negative bytes', value({ bodyBytesSent: -1 }), 'field bodyBytesSent is not a non-negative integer'],
+    ['a numeric user agent', value({ userAgent: 5 }), 'field userAgent is not a string or null'],
+  ])('%s', (_what, text, reason) => {
+    const decode = () => decodeRecordValue(Buffer.from(text));
+    expect(decode).toThrow(RecordError);
+    expect(decode).toThrow(reason);
+  });
+});
+
+describe('encodeDeadLetter', () => {
+  it('keeps the original bytes untouched and says why, where from and when', () => {
+    const original = Buffer.from([0x16, 0x03, 0x01, 0xff, 0x0a]);
+    const message = encodeDeadLetter({
+      original,
+      reason: 'not nginx',
+      stage: 'parse',
+      source: 'file:/tmp/x.log',
+      position: 'line 7',
+      time: new Date('2024-11-11T12:00:00Z'),
+    });
+    expect(Buffer.compare(message.value as Buffer, original)).toBe(0);
+    expect(message.key).toBe('file:/tmp/x.log');
+    expect(message.headers).toMatchObject({
+      [DLQ_HEADER.reason]: 'not nginx',
+      [DLQ_HEADER.stage]: 'parse',
+      [DLQ_HEADER.position]: 'line 7',
+      [DLQ_HEADER.time]: '2024-11-11T12:00:00.000Z',
+    });
+  });
+});
