@@ -11,8 +11,11 @@ export const STARTED_MARKER = join(__dirname, '..', '..', '.kafka', 'started-by-
 export default async function globalSetup(): Promise<void> {
   if (process.env.KAFKA_BROKERS) return;
   const options = defaultBrokerOptions();
-  if (await kafkaAnswers([`127.0.0.1:${options.port}`])) return;
+  const brokers = [`127.0.0.1:${options.port}`];
+  // Tests, and the serverless offline processes they start, all read KAFKA_BROKERS.
+  process.env.KAFKA_BROKERS = brokers.join(',');
+  if (await kafkaAnswers(brokers)) return;
   console.log('\nStarting the local Kafka broker for the integration tests...');
-  await startBroker({ ...options, say: (line) => console.log(line) });
+  await startBroker({ ...options, say: (line) => console.log(line) }, {});
   writeFileSync(STARTED_MARKER, new Date().toISOString());
 }

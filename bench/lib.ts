@@ -1,0 +1,101 @@
+/** What every benchmark shares: the machine line, side-by-side tables, peak memory of a child process. */
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { promisify } from 'node:util';
+import { KAFKA_VERSION } from '../local-kafka/launcher';
+
+const run = promisify(execFile);
+
+async function versionOf(command: string, args: string[], pattern: RegExp): Promise<string> {
+  try {
+    const { stdout, stderr } = await run(command, args, { timeout: 10000 });
+    return `${stdout}${stderr}`.match(pattern)?.[1] ?? 'unknown';
+  } catch {
+    return 'not installed';
+  }
+}
+
+/** One paragraph naming the machine and the versions that the figures depend on. */
+export async function machineDescription(): Promise<string> {
+  const cpu = cpus();
+  const java = await versionOf('java', ['-version'], /version "([^"]+)"/);
+  return [
+    `machine: ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
+    `node ${process.version}, java ${java}, Kafka ${KAFKA_VERSION} (local broker, one node)`,
+  ].join('; ');
+}
+
+export async function printMachine(): Promise<void> {
+  console.log(`# Benchmarks\n\n${await machineDescription()}`);
+}
+
+/** A Markdown table: the first row is the header. */
+export function table(rows: Array<Array<string | number>>): string {
+  const text = rows.map((r) => r.map(String));
+  const widths = text[0]!.map((_, i) => Math.max(...text.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [
+    line(text[0]!),
+    `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`,
+    ...text.slice(1).map(line),
+  ].join('\n');
+}
+
+/** Thousands separators for rates and counts. */
+export function count(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+export interface ChildRun {
+  exitCode: number | null;
+  seconds: number;
+  /** Peak resident set size in MiB, read from /proc (VmHWM) just before the process ended. */
+  peakRssMiB: number;
+  stdout: string;
+  stderr: string;
+}
+
+function peakRss(pid: number): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs a command, timing it and sampling its peak RSS every 50 ms until it exits. */
+export function measureCommand(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; stdin?: string } = {},
+): Promise<ChildRun> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(command, args, {
+      env: { ...process.env, ...options.env },
+      stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let peak = 0;
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    if (options.stdin) child.stdin!.end(options.stdin);
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, peakRss(child.pid!) ?? 0);
+    }, 50);
+    child.once('error', reject);
+    child.once('exit', (exitCode) => {
+      clearInterval(sampler);
+      resolve({
+        exitCode,
+        seconds: Number(process.hrtime.bigint() - started) / 1e9,
+        peakRssMiB: peak,
+        stdout,
+        stderr,
+      });
+    });
+  });
+}
