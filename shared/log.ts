@@ -46,13 +46,15 @@ const KAFKA_LEVELS: Record<number, Level> = {
 /**
  * kafkajs lines that are expected in normal operation, demoted to debug: two warnings on every producer
  * start (retries are bounded on purpose: fail loudly, the caller retries; the partitioner is set explicitly),
- * and retriable protocol errors (a coordinator still loading, a rebalance in progress) that kafkajs retries
- * itself; when its retries run out, the caller's error says so.
+ * a consumer re-joining its group when another member comes or goes, and retriable protocol errors (a
+ * coordinator still loading, a rebalance in progress) that kafkajs retries itself; when its retries run out,
+ * the caller's error says so.
  */
 const EXPECTED_NOTICES = [
   'Limiting retries for the idempotent producer',
   'KafkaJS v2.0.0 switched default partitioner',
   'Response ',
+  'The group is rebalancing, re-joining',
 ];
 
 /**
