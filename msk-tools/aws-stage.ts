@@ -33,7 +33,8 @@ const list = (value: unknown): string[] =>
 export function readMskStageSettings(raw: Record<string, unknown>, stage: string): MskStageSettings {
   const problems: string[] = [];
   const createCluster = String(raw.createCluster ?? 'false') === 'true';
-  const arn = String(raw.clusterArn ?? '').trim();
+  // serverless.yml's placeholder when no ARN is given (msk events must name something that looks like an ARN).
+  const arn = String(raw.clusterArn ?? '').trim() === 'arn:unset' ? '' : String(raw.clusterArn ?? '').trim();
   if (!createCluster && !CLUSTER_ARN.test(arn)) {
     problems.push(
       `mskClusterArn ${arn ? `"${arn}" is not an MSK cluster ARN` : 'is not set'}: pass --param="mskClusterArn=arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>" ` +

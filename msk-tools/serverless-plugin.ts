@@ -124,14 +124,7 @@ class MskStagePlugin {
       );
     }
 
-    // The cluster: the one named by the params, or the demo cluster this stack creates.
-    const template = service.provider.compiledCloudFormationTemplate;
-    if (settings.createCluster) {
-      template.Resources[CREATED_CLUSTER_ID] = serverlessClusterResource(
-        `${service.service}-${stage}`.slice(0, 64),
-        settings,
-      );
-    }
+    // The cluster: the one named by the params, or the demo cluster this stack creates (added with the roles).
     for (const { msk } of this.mskEvents()) {
       msk.arn = settings.clusterArn;
       if (settings.auth === 'scram') msk.saslScram512 = settings.scramSecretArn;
@@ -153,6 +146,10 @@ class MskStagePlugin {
     const naming = this.serverless.getProvider('aws').naming;
     const resources = service.provider.compiledCloudFormationTemplate.Resources;
     const events = this.mskEvents();
+    if (settings.createCluster) {
+      const name = `${service.service}-${this.serverless.getProvider('aws').getStage()}`.slice(0, 64);
+      resources[CREATED_CLUSTER_ID] = serverlessClusterResource(name, settings);
+    }
 
     for (const functionKey of service.getAllFunctions()) {
       const fn = service.getFunction(functionKey);
