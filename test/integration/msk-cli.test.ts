@@ -75,3 +75,16 @@ it('says what to do when it cannot', async () => {
   expect(down.stderr).toMatch(/Kafka does not answer at 127\.0\.0\.1:1 .*MSK_ENDPOINT=public/);
   expect(down.stderr).not.toMatch(/^\s+at /m);
 });
+
+it('the local path of shared/kafka loads no AWS SDK module', async () => {
+  const script = `
+    const { connectionOptions } = require('./dist/shared/kafka/msk-auth');
+    const { loadConfig } = require('./dist/shared/config');
+    require('./dist/shared/kafka/producer');
+    connectionOptions(loadConfig({})).then((o) => {
+      const aws = Object.keys(require.cache).filter((k) => k.includes('@aws-sdk') || k.includes('aws-msk-iam'));
+      console.log(JSON.stringify({ brokers: o.brokers, aws: aws.length }));
+    });`;
+  const { stdout } = await run(process.execPath, ['-e', script], { cwd: ROOT });
+  expect(JSON.parse(stdout)).toEqual({ brokers: ['127.0.0.1:9092'], aws: 0 });
+});
