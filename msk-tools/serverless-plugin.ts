@@ -93,6 +93,11 @@ class MskStagePlugin {
     else console.log(line);
   }
 
+  private warning(line: string): void {
+    if (this.utils) this.utils.log.warning(line);
+    else console.warn(line);
+  }
+
   private mskEvents(): Array<{ functionKey: string; fn: FunctionDefinition; msk: MskEvent }> {
     const service = this.serverless.service;
     return service.getAllFunctions().flatMap((functionKey) => {
@@ -122,6 +127,14 @@ class MskStagePlugin {
         `${functionKey} is not deployed to stage ${stage}: it shares consumer group "${group}" and its handler ` +
           `with ${keptAs}, and Lambda allows one event source per group ID; ${keptAs}'s pollers split the partitions.`,
       );
+    }
+
+    for (const functionKey of service.getAllFunctions()) {
+      if (!(functionKey in settings.writes)) {
+        this.warning(
+          `${functionKey} has no entry in custom.msk.writes: its role lets it produce to no topic (add the topics it writes, dead-letter topic included)`,
+        );
+      }
     }
 
     // The cluster: the one named by the params, or the demo cluster this stack creates (added with the roles).

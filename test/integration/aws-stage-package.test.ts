@@ -1,6 +1,6 @@
 /**
- * `sls package --stage aws` works offline, without AWS credentials (dummies, and proxies that lead nowhere so
- * any network call would fail), and the CloudFormation it compiles is what Lambda + MSK need: event source
+ * `sls package --stage aws` works offline, without AWS credentials (none in the environment, an empty home
+ * folder, and proxies that lead nowhere so any network call would fail), and the CloudFormation it compiles is what Lambda + MSK need: event source
  * mappings with the topic, unique consumer group IDs, batching and starting position; one least-privilege
  * role per function scoped to cluster, topic and group ARNs; the cluster's VPC; no secret anywhere.
  */
@@ -35,16 +35,16 @@ async function slsPackage(
   const dir = mkdtempSync(join(tmpdir(), 'aws-stage-'));
   dirs.push(dir);
   const sls = require.resolve('serverless/bin/serverless.js', { paths: [ROOT] });
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
-  Object.assign(env, {
-    AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
-    AWS_SECRET_ACCESS_KEY: 'not-a-real-key',
-    AWS_REGION: 'eu-west-1',
+  const home = mkdtempSync(join(tmpdir(), 'aws-stage-home-'));
+  dirs.push(home);
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: home, // no ~/.aws: no credentials or profile to find
     HTTP_PROXY: 'http://127.0.0.1:9',
     HTTPS_PROXY: 'http://127.0.0.1:9',
     SLS_TELEMETRY_DISABLED: '1',
     SLS_NOTIFICATIONS_MODE: 'off',
-  });
+  };
   try {
     const { stdout, stderr } = await run(
       process.execPath,
