@@ -31,6 +31,10 @@ export interface BrokerOptions {
   port: number;
   /** Extra or overriding server.properties entries (for example SASL/TLS listeners in tests). */
   properties?: Record<string, string>;
+  /** Kafka's jars (default <dir>/libs): a second broker can share the first one's. */
+  libs?: string;
+  /** Extra arguments for the KRaft storage format (for example --add-scram for SCRAM users in tests). */
+  formatArgs?: string[];
   /** Use Docker when an engine answers (default true; tests that need their own broker say false). */
   allowDocker?: boolean;
   /** Progress lines for people; silent by default. */
@@ -53,9 +57,9 @@ export function defaultBrokerOptions(env: NodeJS.ProcessEnv = process.env): Brok
   return { dir: resolve(root, env.LOCAL_KAFKA_DIR || '.kafka'), port };
 }
 
-const paths = (dir: string) => ({
-  libs: join(dir, 'libs'),
-  libsStamp: join(dir, 'libs', '.pom.sha256'),
+const paths = (dir: string, libs = join(dir, 'libs')) => ({
+  libs,
+  libsStamp: join(libs, '.pom.sha256'),
   data: join(dir, 'data'),
   logs: join(dir, 'logs'),
   properties: join(dir, 'server.properties'),
@@ -169,7 +173,7 @@ function serverProperties(options: BrokerOptions): string {
 }
 
 async function resolveJars(options: BrokerOptions): Promise<void> {
-  const p = paths(options.dir);
+  const p = paths(options.dir, options.libs);
   const pom = join(projectRoot(), 'local-kafka', 'pom.xml');
   const hash = createHash('sha256').update(readFileSync(pom)).digest('hex');
   if (existsSync(p.libsStamp) && readFileSync(p.libsStamp, 'utf8') === hash) return;
@@ -203,7 +207,7 @@ async function resolveJars(options: BrokerOptions): Promise<void> {
 }
 
 function javaArgs(options: BrokerOptions, main: string, ...args: string[]): string[] {
-  const p = paths(options.dir);
+  const p = paths(options.dir, options.libs);
   return [
     '-Xms256m',
     '-Xmx1g',
@@ -234,7 +238,16 @@ async function formatStorage(options: BrokerOptions): Promise<void> {
   try {
     await run(
       'java',
-      javaArgs(options, 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', p.properties),
+      javaArgs(
+        options,
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        newClusterId(),
+        '-c',
+        p.properties,
+        ...(options.formatArgs ?? []),
+      ),
       {
         timeout: 120000,
       },

@@ -11,6 +11,32 @@ export interface PipelineConfig {
   deadLetterTopic: string;
   /** Kafka client id, shown in broker logs and metrics. */
   clientId: string;
+  /** How to reach and authenticate to the cluster (local: plaintext, no auth). */
+  connection: ConnectionConfig;
+}
+
+/**
+ * How clients authenticate: `none` (plaintext, the local broker), `tls` (TLS, no SASL), `iam` (Amazon MSK
+ * IAM, SASL/OAUTHBEARER over TLS), `scram` (SASL/SCRAM-SHA-512 over TLS).
+ */
+export type KafkaAuth = 'none' | 'tls' | 'iam' | 'scram';
+export const KAFKA_AUTHS: readonly KafkaAuth[] = ['none', 'tls', 'iam', 'scram'];
+
+export interface ConnectionConfig {
+  auth: KafkaAuth;
+  /** Amazon MSK cluster ARN: bootstrap brokers are discovered from it when KAFKA_BROKERS is not set. */
+  clusterArn?: string;
+  /** Which MSK bootstrap string to discover: the VPC one (Lambda) or the public one (a laptop). */
+  endpoint: 'private' | 'public';
+  /** Secrets Manager secret holding {"username","password"} for `scram`. */
+  scramSecretArn?: string;
+  /** `scram` without Secrets Manager (self-managed clusters, tests): username and password given directly. */
+  scramUsername?: string;
+  scramPassword?: string;
+  /** PEM file of the CA that signed the brokers' certificates, when it is not a public one. */
+  tlsCaFile?: string;
+  /** AWS region for MSK, Secrets Manager and IAM signing (default: AWS_REGION, else the ARN's). */
+  region?: string;
 }
 
 export const DEFAULTS = {
@@ -35,10 +61,52 @@ export function splitBrokers(value: string): string[] {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): PipelineConfig {
+  const connection = loadConnectionConfig(env);
   return {
-    brokers: splitBrokers(env.KAFKA_BROKERS || DEFAULTS.brokers),
+    // With an MSK cluster ARN and no KAFKA_BROKERS, the brokers are discovered at connect time (empty here).
+    brokers:
+      env.KAFKA_BROKERS || !connection.clusterArn ? splitBrokers(env.KAFKA_BROKERS || DEFAULTS.brokers) : [],
     topic: env.KAFKA_TOPIC || DEFAULTS.topic,
     deadLetterTopic: env.KAFKA_DLQ_TOPIC || DEFAULTS.deadLetterTopic,
     clientId: env.KAFKA_CLIENT_ID || DEFAULTS.clientId,
+    connection,
+  };
+}
+
+const MSK_CLUSTER_ARN = /^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster\/[^/]+\/[^/]+$/;
+
+export function loadConnectionConfig(env: NodeJS.ProcessEnv = process.env): ConnectionConfig {
+  const auth = (env.KAFKA_AUTH || 'none').toLowerCase() as KafkaAuth;
+  if (!KAFKA_AUTHS.includes(auth)) {
+    throw new Error(`KAFKA_AUTH must be one of ${KAFKA_AUTHS.join(', ')}, not "${env.KAFKA_AUTH}"`);
+  }
+  const clusterArn = env.MSK_CLUSTER_ARN || undefined;
+  if (clusterArn && !MSK_CLUSTER_ARN.test(clusterArn)) {
+    throw new Error(
+      `MSK_CLUSTER_ARN "${clusterArn}" is not an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>)`,
+    );
+  }
+  const endpoint = (env.MSK_ENDPOINT || 'private').toLowerCase();
+  if (endpoint !== 'private' && endpoint !== 'public') {
+    throw new Error(`MSK_ENDPOINT must be private or public, not "${env.MSK_ENDPOINT}"`);
+  }
+  if (
+    auth === 'scram' &&
+    !env.KAFKA_SCRAM_SECRET_ARN &&
+    !(env.KAFKA_SASL_USERNAME && env.KAFKA_SASL_PASSWORD)
+  ) {
+    throw new Error(
+      'KAFKA_AUTH=scram needs KAFKA_SCRAM_SECRET_ARN (a Secrets Manager secret) or KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD',
+    );
+  }
+  return {
+    auth,
+    clusterArn,
+    endpoint,
+    scramSecretArn: env.KAFKA_SCRAM_SECRET_ARN || undefined,
+    scramUsername: env.KAFKA_SASL_USERNAME || undefined,
+    scramPassword: env.KAFKA_SASL_PASSWORD || undefined,
+    tlsCaFile: env.KAFKA_TLS_CA_FILE || undefined,
+    region: env.AWS_REGION || clusterArn?.split(':')[3] || undefined,
   };
 }

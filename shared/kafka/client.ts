@@ -1,10 +1,12 @@
 /**
  * The Kafka client factory every producer, consumer and admin in the project goes through: one place for
- * brokers, timeouts, retry with backoff, and logging. Authentication for Amazon MSK is added here too.
+ * brokers, timeouts, retry with backoff, and logging. Authentication (TLS, SCRAM, MSK IAM) and MSK broker
+ * discovery come from ./msk-auth: `connectKafka` for clients that may talk to Amazon MSK.
  */
 import { Kafka, type KafkaConfig } from 'kafkajs';
 import type { PipelineConfig } from '../config';
 import { kafkaLogCreator, kafkaLogLevel } from '../log';
+import { connectionOptions } from './msk-auth';
 
 export function createKafka(
   config: Pick<PipelineConfig, 'brokers' | 'clientId'>,
@@ -21,4 +23,16 @@ export function createKafka(
     logCreator: kafkaLogCreator,
     ...extra,
   });
+}
+
+/**
+ * A client for the configured cluster with its authentication: the local broker as createKafka makes it, or
+ * Amazon MSK / any TLS+SASL cluster with brokers discovered from the cluster ARN when KAFKA_BROKERS is unset.
+ */
+export async function connectKafka(
+  config: Pick<PipelineConfig, 'brokers' | 'clientId' | 'connection'>,
+  extra: Partial<KafkaConfig> = {},
+): Promise<Kafka> {
+  const options = await connectionOptions(config);
+  return createKafka(config, { ...options, ...extra });
 }

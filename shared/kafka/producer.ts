@@ -2,15 +2,16 @@
  * One idempotent producer per Lambda container (per process locally), created on first use and reused by
  * warm invocations. A failed connection is forgotten, so the next invocation connects afresh.
  */
-import { Partitioners, type Producer, type TopicMessages } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
 import { loadConfig, type PipelineConfig } from '../config';
 import { logger } from '../log';
-import { createKafka } from './client';
+import { forgetBootstrapBrokers } from './bootstrap';
+import { connectKafka, createKafka } from './client';
 
 let shared: Promise<Producer> | undefined;
 
-export function createProducer(config: PipelineConfig): Producer {
-  return createKafka(config).producer({
+export function createProducer(config: PipelineConfig, kafka: Kafka = createKafka(config)): Producer {
+  return kafka.producer({
     // Exactly one copy per send even when a retry follows a lost acknowledgement, and, with one request in
     // flight per broker connection, records of one key stay in the order they were sent.
     idempotent: true,
@@ -23,16 +24,23 @@ export function createProducer(config: PipelineConfig): Producer {
 
 export function sharedProducer(config: PipelineConfig = loadConfig()): Promise<Producer> {
   if (!shared) {
-    const producer = createProducer(config);
-    const connecting = producer.connect().then(() => {
-      logger.info('producer.connected', { brokers: config.brokers });
+    // connectKafka adds TLS/SASL and discovers MSK brokers when configured; locally it only names the brokers.
+    const connecting: Promise<Producer> = connectKafka(config).then(async (kafka) => {
+      const producer = createProducer(config, kafka);
+      producer.on(producer.events.DISCONNECT, () => {
+        if (shared === connecting) shared = undefined;
+      });
+      await producer.connect();
+      logger.info('producer.connected', {
+        brokers: config.brokers.length > 0 ? config.brokers : config.connection.clusterArn,
+        ...(config.connection.auth !== 'none' ? { auth: config.connection.auth } : {}),
+      });
       return producer;
-    });
-    producer.on(producer.events.DISCONNECT, () => {
-      if (shared === connecting) shared = undefined;
     });
     connecting.catch(() => {
       if (shared === connecting) shared = undefined;
+      // Brokers discovered from an MSK cluster ARN may have been replaced: ask again next time.
+      if (config.brokers.length === 0) forgetBootstrapBrokers();
     });
     shared = connecting;
   }

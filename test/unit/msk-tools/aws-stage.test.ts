@@ -1,0 +1,100 @@
+import {
+  clusterResourceArn,
+  MskStageError,
+  planConsumerGroups,
+  readMskStageSettings,
+} from '../../../msk-tools/aws-stage';
+
+const CLUSTER = 'arn:aws:kafka:eu-west-1:123456789012:cluster/logs/0a1b2c3d-1111-2222-3333-444455556666-2';
+const valid = { clusterArn: CLUSTER, subnetIds: 'subnet-0a,subnet-0b', securityGroupIds: 'sg-0c' };
+
+describe('planConsumerGroups', () => {
+  const event = (functionKey: string, handler: string, consumerGroupId?: string, topic = 'nginx_logs') => ({
+    functionKey,
+    handler,
+    topic,
+    consumerGroupId,
+  });
+
+  it('keeps distinct groups as they are', () => {
+    expect(planConsumerGroups([event('a', 'h.a', 'ga'), event('b', 'h.b', 'gb')]).dropped).toEqual([]);
+  });
+
+  it('maps replicas of one handler in one group to the first function', () => {
+    expect(
+      planConsumerGroups([
+        event('summarizerA', 'functions/summarizer.handler', 'summarizers'),
+        event('summarizerB', 'functions/summarizer.handler', 'summarizers'),
+      ]).dropped,
+    ).toEqual([{ functionKey: 'summarizerB', keptAs: 'summarizerA', group: 'summarizers' }]);
+  });
+
+  it('refuses different handlers in one group, saying what to change', () => {
+    expect(() =>
+      planConsumerGroups([
+        event('a', 'functions/a.handler', 'shared'),
+        event('b', 'functions/b.handler', 'shared'),
+      ]),
+    ).toThrow(
+      /consumer group "shared" is shared by a \(functions\/a.handler\), b \(functions\/b.handler\).*own consumerGroupId/s,
+    );
+  });
+
+  it('refuses one group on two topics in different functions', () => {
+    expect(() => planConsumerGroups([event('a', 'h', 'g', 't1'), event('b', 'h', 'g', 't2')])).toThrow(
+      MskStageError,
+    );
+  });
+
+  it('leaves events without a group ID alone (Lambda makes unique ones)', () => {
+    expect(planConsumerGroups([event('a', 'h'), event('b', 'h')]).dropped).toEqual([]);
+  });
+});
+
+describe('readMskStageSettings', () => {
+  it('reads a complete IAM stage', () => {
+    expect(readMskStageSettings(valid, 'aws')).toMatchObject({
+      clusterArn: CLUSTER,
+      subnetIds: ['subnet-0a', 'subnet-0b'],
+      securityGroupIds: ['sg-0c'],
+      auth: 'iam',
+      createCluster: false,
+    });
+  });
+
+  it('names every missing parameter at once', () => {
+    expect(() => readMskStageSettings({ clusterArn: 'arn:unset' }, 'aws')).toThrow(
+      /mskClusterArn is not set[\s\S]*mskSubnetIds[\s\S]*mskSecurityGroupIds/,
+    );
+  });
+
+  it('wants a Secrets Manager secret named AmazonMSK_ for SCRAM', () => {
+    expect(() =>
+      readMskStageSettings(
+        {
+          ...valid,
+          auth: 'scram',
+          scramSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:mine',
+        },
+        'aws',
+      ),
+    ).toThrow(/AmazonMSK_/);
+  });
+
+  it('creates only IAM clusters', () => {
+    expect(() => readMskStageSettings({ ...valid, createCluster: 'true', auth: 'scram' }, 'aws')).toThrow(
+      /only offers IAM/,
+    );
+  });
+});
+
+describe('clusterResourceArn', () => {
+  it('derives topic and group ARNs from a cluster ARN', () => {
+    expect(clusterResourceArn(CLUSTER, 'topic', 'nginx_logs')).toBe(
+      'arn:aws:kafka:eu-west-1:123456789012:topic/logs/0a1b2c3d-1111-2222-3333-444455556666-2/nginx_logs',
+    );
+    expect(clusterResourceArn(CLUSTER, 'group', 'g')).toBe(
+      'arn:aws:kafka:eu-west-1:123456789012:group/logs/0a1b2c3d-1111-2222-3333-444455556666-2/g',
+    );
+  });
+});
