@@ -79,7 +79,7 @@ async function main(argv: string[]): Promise<number> {
     command = parseShipArgs(argv);
   } catch (err) {
     if (err instanceof UsageError) {
-      console.error(`ship: ${err.message}\n\n${USAGE}`);
+      console.error(`ship: ${err.message}\n(nginx-kafka-ship --help lists the options)`);
       return 2;
     }
     throw err;

@@ -31,9 +31,9 @@ export interface ReadLine {
   end: number;
 }
 
-export function identityOf(path: string): FileIdentity & { size: number } {
+export function identityOf(path: string): FileIdentity & { size: number; isFile: boolean } {
   const st = statSync(path, { bigint: true });
-  return { dev: String(st.dev), ino: String(st.ino), size: Number(st.size) };
+  return { dev: String(st.dev), ino: String(st.ino), size: Number(st.size), isFile: st.isFile() };
 }
 
 export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {

@@ -124,6 +124,12 @@ export class Shipper {
             : `${path}: cannot read it (${code ?? (err as Error).message})`,
         );
       }
+      if (!current.isFile) throw new ShipError(`${path}: not a regular file; name the access log itself`);
+      try {
+        new FileReader(path, path, 0).close();
+      } catch (err) {
+        throw new ShipError(`${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? err})`);
+      }
       let resumedCurrent = false;
       for (const entry of saved.filter((e) => e.path === path)) {
         if (sameIdentity(entry, current)) {
