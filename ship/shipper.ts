@@ -388,12 +388,13 @@ export class Shipper {
     try {
       for (;;) {
         const batch = await this.collect();
+        // Parse and encode this batch while the previous one is still on its way.
+        const prepared = batch.lines > 0 ? this.sink.prepare(this.groups(batch)) : undefined;
         if (!(await settle())) {
           this.stats.unacknowledged += batch.lines;
           break;
         }
-        if (batch.lines > 0) {
-          const prepared = this.sink.prepare(this.groups(batch));
+        if (prepared) {
           inFlight = { batch, prepared, delivery: this.deliver(prepared) };
         } else if (this.dirty && !inFlight) {
           this.writeCheckpoint();
