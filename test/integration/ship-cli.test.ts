@@ -14,7 +14,8 @@ import { DLQ_HEADER, HEADER, decodeRecordValue } from '../../shared/record/contr
 import { fixtureLines, ROOT } from '../helpers/fixtures';
 import { createTopics, header, readTopic, uniqueName } from '../helpers/kafka';
 import { freePort } from '../helpers/ports';
-import { shipOnce } from '../helpers/ship';
+import { runShipper, shipOnce } from '../helpers/ship';
+import { waitFor } from '../helpers/wait';
 
 jest.setTimeout(60000);
 
@@ -99,6 +100,8 @@ describe('shipping through the ingest HTTP endpoint', () => {
   let server: Server;
   let url: string;
   let topics: Awaited<ReturnType<typeof topicPair>>;
+  let down = false;
+  let refused = 0;
 
   beforeAll(async () => {
     topics = await topicPair();
@@ -109,6 +112,12 @@ describe('shipping through the ingest HTTP endpoint', () => {
     const { handler } = require('../../functions/ingest') as typeof import('../../functions/ingest');
     /* eslint-enable @typescript-eslint/no-require-imports */
     server = createServer((req, res) => {
+      if (down) {
+        refused++;
+        req.resume();
+        res.writeHead(503, { 'content-type': 'application/json' }).end('{"message":"Kafka is unavailable"}');
+        return;
+      }
       let body = '';
       req.on('data', (d) => (body += d));
       req.on('end', async () => {
@@ -144,6 +153,33 @@ describe('shipping through the ingest HTTP endpoint', () => {
     expect(run.code).toBe(0);
     const records = await readTopic(topics.topic, 5);
     expect(header(records[0]!, HEADER.source)).toMatch(/^http:/);
+  });
+
+  describe('backpressure', () => {
+    it('stops reading while the destination is down and resumes when it is back', async () => {
+      const log = join(dir, 'backpressure.log');
+      writeFileSync(log, `${Array.from({ length: 2000 }, () => realLines[0]).join('\n')}\n`);
+      down = true;
+      refused = 0;
+      const run = runShipper([log, '--to', url, '--batch-size', '100', '--progress']);
+      // Three refusals (retries after 0.5, 1 and 2 s) and progress lines printed meanwhile.
+      await waitFor(
+        () => refused >= 4 && /lines read/.test(run.output()),
+        'the shipper to be refused and retry',
+        30000,
+      );
+      const readWhileDown = Math.max(
+        ...[...run.output().matchAll(/ship: ([\d,]+) lines read/g)].map((m) =>
+          Number(m[1]!.replace(/,/g, '')),
+        ),
+      );
+      // The batch that was refused and the next one: nothing more is read while the destination is down.
+      expect(readWhileDown).toBeLessThanOrEqual(200);
+      expect(run.output()).toContain('"msg":"ship.send_retry"');
+      down = false;
+      expect(await run.exit).toBe(0);
+      expect(run.output()).toMatch(/read 2,000 lines .* sent 2,000 to .* retries [3-9]/);
+    });
   });
 });
 
