@@ -148,11 +148,15 @@ export class HttpSink implements Sink {
 
   prepare(groups: LineGroup[]): Prepared {
     const counts: SendCounts = { accepted: 0, rejected: 0, blank: 0 };
-    const bodies = groups.map((g) => g.lines.join('\n') + '\n');
+    // The endpoint refuses a body without a line (400): blank-only groups are counted here instead.
+    const blankOnly = groups.filter((g) => g.lines.every((l) => l.trim().length === 0));
+    const blank = blankOnly.reduce((sum, g) => sum + g.lines.length, 0);
+    const bodies = groups.filter((g) => !blankOnly.includes(g)).map((g) => g.lines.join('\n') + '\n');
     return {
       counts,
       send: async () => {
-        counts.accepted = counts.rejected = counts.blank = 0;
+        counts.accepted = counts.rejected = 0;
+        counts.blank = blank;
         for (const body of bodies) {
           const response = await fetch(this.url, {
             method: 'POST',
