@@ -21,7 +21,9 @@ async function ship(command: ShipCommand): Promise<number> {
       checkpointFile: command.checkpointFile,
       batchSize: command.batchSize,
       batchMs: command.batchMs,
-      batchBytes: 4 * 1024 * 1024,
+      // Kafka: each partition's share of a batch must stay under the broker's message.max.bytes (1 MiB by
+      // default) once encoded as records (~3 × the raw line); the ingest endpoint takes up to 6 MB a request.
+      batchBytes: command.to ? 4 * 1024 * 1024 : 256 * 1024,
       pollMs: command.pollMs,
       drainMs: Math.max(2000, 4 * command.pollMs),
     },

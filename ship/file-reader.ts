@@ -15,7 +15,7 @@ import { basename, dirname, join } from 'node:path';
 
 const CHUNK_BYTES = 256 * 1024;
 /** A line longer than this (no newline in sight) is handed out cut, so memory stays bounded. */
-export const MAX_LINE_BYTES = 1024 * 1024;
+export const MAX_LINE_BYTES = 64 * 1024;
 const FINGERPRINT_BYTES = 64;
 
 export interface FileIdentity {

@@ -320,7 +320,11 @@ export class Shipper {
         await prepared.send();
         return true;
       } catch (err) {
-        if ((err as { fatal?: boolean }).fatal) throw new ShipError((err as Error).message);
+        // Retrying cannot help a request the broker refuses as such (too large, not authorised, ...).
+        const e = err as { fatal?: boolean; name?: string; retriable?: boolean; message: string };
+        if (e.fatal || (e.name === 'KafkaJSProtocolError' && e.retriable === false)) {
+          throw new ShipError(`${this.sink.target} refused a batch: ${e.message}`);
+        }
         if (this.stopping) {
           logger.error('ship.send_failed', { target: this.sink.target, error: err });
           return false;
