@@ -128,10 +128,15 @@ it('follows nginx through rename + reopen rotation and a kill -9 restart without
   });
   expect(shipper.output()).toContain('"msg":"ship.rotated"');
   await traffic(50);
+  // Rotated again while the shipper is down: the restart finds the file it was reading by its inode.
+  renameSync(nginx.accessLog, `${nginx.accessLog}.2`);
+  nginx.reopen();
+  await waitFor(() => existsSync(nginx.accessLog), 'nginx to reopen its access log');
+  await traffic(25);
   shipper = await started(follow(env, checkpoint));
   await traffic(50);
 
-  await expectEveryLineOnce(topic, [rotated, nginx.accessLog]);
+  await expectEveryLineOnce(topic, [rotated, `${nginx.accessLog}.2`, nginx.accessLog]);
   await stopShipper(shipper);
 });
 
