@@ -37,12 +37,18 @@ export interface PreparedBatch {
   result: IngestResult;
 }
 
-/** Pure part: turns lines into the messages for both topics. `firstLine` numbers the lines. */
+/**
+ * Where a rejected line was, for the dead-letter record: a number gives the first line's number (`line N`),
+ * a function names the position of the line at an index itself (the shipper gives byte offsets in a file).
+ */
+export type LinePositions = number | ((index: number) => string);
+
+/** Pure part: turns lines into the messages for both topics. */
 export function prepareLines(
   lines: readonly string[],
   origin: LineOrigin,
   parse: LineParser = parseCombined,
-  firstLine = 1,
+  positions: LinePositions = 1,
 ): PreparedBatch {
   const batch: PreparedBatch = {
     records: [],
@@ -60,14 +66,14 @@ export function prepareLines(
       batch.result.accepted++;
       return;
     }
-    const lineNumber = firstLine + index;
+    const lineNumber = typeof positions === 'number' ? positions + index : index + 1;
     batch.deadLetters.push(
       encodeDeadLetter({
         original: line,
         reason: parsed.reason,
         stage: 'parse',
         source: origin.source,
-        position: `line ${lineNumber}`,
+        position: typeof positions === 'number' ? `line ${lineNumber}` : positions(index),
       }),
     );
     batch.result.rejected++;

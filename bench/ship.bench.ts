@@ -1,0 +1,193 @@
+/**
+ * The shipper against kcat: the same generated access log (1,000,000 lines, and a smaller one to show that
+ * memory stays flat as the file grows) sent to the same broker in the same run, each to a fresh topic.
+ * Reported: lines/s and peak RSS (VmHWM of the child), and a check that every line arrived.
+ *
+ *   npm run bench -- ship [--sizes=250000,1000000] [--batch-size=1000]
+ *
+ * The broker: KAFKA_BROKERS, or the local one on LOCAL_KAFKA_PORT (start it with `npm run kafka:start`).
+ */
+import { randomUUID } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultBrokerOptions, kafkaAnswers } from '../local-kafka/launcher';
+import { splitBrokers } from '../shared/config';
+import { createKafka } from '../shared/kafka/client';
+import type { Benchmark } from './run';
+import { count, measureCommand, table, type ChildRun } from './lib';
+
+const AGENTS = [
+  'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0',
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0 Safari/537.36',
+  'curl/8.5.0',
+  'Go-http-client/1.1',
+];
+const PATHS = ['/', '/index.html', '/api/items', '/search', '/static/app.js', '/login'];
+const STATUSES = [200, 200, 200, 200, 304, 404, 500];
+
+/** Writes `lines` combined-format lines, as nginx would, from 4,096 clients. Returns the byte count. */
+function writeAccessLog(file: string, lines: number): number {
+  const fd = openSync(file, 'w');
+  let bytes = 0;
+  let chunk: string[] = [];
+  const start = Date.UTC(2026, 11, 1, 10, 0, 0);
+  const flush = () => {
+    const text = `${chunk.join('\n')}\n`;
+    bytes += writeSync(fd, text);
+    chunk = [];
+  };
+  for (let i = 0; i < lines; i++) {
+    const t = new Date(start + Math.floor(i / 50) * 1000);
+    const time = `${String(t.getUTCDate()).padStart(2, '0')}/Dec/2026:${String(t.getUTCHours()).padStart(2, '0')}:${String(t.getUTCMinutes()).padStart(2, '0')}:${String(t.getUTCSeconds()).padStart(2, '0')} +0000`;
+    const client = `10.${(i * 7) % 16}.${(i * 13) % 256}.${(i * 31) % 16}`;
+    chunk.push(
+      `${client} - - [${time}] "GET ${PATHS[i % PATHS.length]}?id=${i} HTTP/1.1" ${STATUSES[i % STATUSES.length]} ${(i * 37) % 20000} "https://example.com/page/${i % 100}" "${AGENTS[i % AGENTS.length]}"`,
+    );
+    if (chunk.length === 10000) flush();
+  }
+  if (chunk.length > 0) flush();
+  closeSync(fd);
+  return bytes;
+}
+
+function option(args: string[], name: string, fallback: string): string {
+  const prefix = `--${name}=`;
+  return args.find((a) => a.startsWith(prefix))?.slice(prefix.length) ?? fallback;
+}
+
+async function topicSize(brokers: string[], topic: string): Promise<number> {
+  const admin = createKafka({ brokers, clientId: 'bench' }).admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function createTopics(brokers: string[], topics: string[]): Promise<void> {
+  const admin = createKafka({ brokers, clientId: 'bench' }).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      topics: topics.map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })),
+      waitForLeaders: true,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function deleteTopics(brokers: string[], topics: string[]): Promise<void> {
+  const admin = createKafka({ brokers, clientId: 'bench' }).admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics }).catch(() => undefined);
+  await admin.disconnect();
+}
+
+const bench: Benchmark = {
+  title: 'shipping an access log: nginx-kafka-ship vs kcat -P -l, lines/s and peak RSS',
+  async run(args) {
+    const brokers = process.env.KAFKA_BROKERS
+      ? splitBrokers(process.env.KAFKA_BROKERS)
+      : [`127.0.0.1:${defaultBrokerOptions().port}`];
+    if (!(await kafkaAnswers(brokers))) {
+      console.log(
+        `No broker answers on ${brokers.join(',')}: start one with \`npm run kafka:start\` (or set KAFKA_BROKERS).`,
+      );
+      process.exitCode = 1;
+      return;
+    }
+    const sizes = option(args, 'sizes', '250000,1000000').split(',').map(Number);
+    const batchSize = option(args, 'batch-size', '1000');
+    const dir = mkdtempSync(join(tmpdir(), 'ship-bench-'));
+    const rows: Array<Array<string | number>> = [
+      ['lines', 'MiB', 'tool', 'seconds', 'lines/s', 'peak RSS MiB', 'in topic', 'ship / kcat'],
+    ];
+    try {
+      for (const lines of sizes) {
+        const file = join(dir, `access-${lines}.log`);
+        const bytes = writeAccessLog(file, lines);
+        const id = randomUUID().slice(0, 8);
+        const shipTopic = `bench-ship-${id}`;
+        const kcatTopic = `bench-kcat-${id}`;
+        const topics = [shipTopic, `${shipTopic}-dlq`, kcatTopic];
+        await createTopics(brokers, topics);
+        try {
+          const ship: ChildRun = await measureCommand(
+            process.execPath,
+            // As `npm run ship` and the bin's #! line run it: a young generation capped at 8 MiB per semi-space.
+            [
+              '--max-semi-space-size=8',
+              join(__dirname, '..', 'ship', 'cli.js'),
+              file,
+              '--batch-size',
+              batchSize,
+              '--no-progress',
+            ],
+            {
+              env: {
+                KAFKA_BROKERS: brokers.join(','),
+                KAFKA_TOPIC: shipTopic,
+                KAFKA_DLQ_TOPIC: `${shipTopic}-dlq`,
+                LOG_LEVEL: 'warn',
+              },
+            },
+          );
+          if (ship.exitCode !== 0) throw new Error(`the shipper failed: ${ship.stderr}${ship.stdout}`);
+          const kcat = await measureCommand('kcat', [
+            '-P',
+            '-b',
+            brokers.join(','),
+            '-t',
+            kcatTopic,
+            '-l',
+            file,
+          ]);
+          if (kcat.exitCode !== 0) throw new Error(`kcat failed: ${kcat.stderr}`);
+          const shipRate = lines / ship.seconds;
+          const kcatRate = lines / kcat.seconds;
+          const mib = (bytes / 2 ** 20).toFixed(0);
+          rows.push(
+            [
+              count(lines),
+              mib,
+              'nginx-kafka-ship',
+              ship.seconds.toFixed(1),
+              count(shipRate),
+              ship.peakRssMiB.toFixed(0),
+              count(await topicSize(brokers, shipTopic)),
+              `${((100 * shipRate) / kcatRate).toFixed(0)} %`,
+            ],
+            [
+              count(lines),
+              mib,
+              'kcat -P -l',
+              kcat.seconds.toFixed(1),
+              count(kcatRate),
+              kcat.peakRssMiB.toFixed(0),
+              count(await topicSize(brokers, kcatTopic)),
+              '',
+            ],
+          );
+        } finally {
+          await deleteTopics(brokers, topics);
+          rmSync(file, { force: true });
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    console.log(table(rows));
+    console.log(
+      `\nnginx-kafka-ship parses every line, writes the JSON record keyed by client address and waits for acks=all` +
+        ` per batch of ${batchSize} lines (idempotent producer, kafkajs); kcat sends each line as it is, unkeyed` +
+        ` (librdkafka). Wall-clock seconds include process start and connecting.`,
+    );
+  },
+};
+
+// The runner imports the module and takes its default export: module.exports itself under CommonJS.
+export = bench;
