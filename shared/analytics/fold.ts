@@ -1,0 +1,121 @@
+/**
+ * The traffic panels as a pure fold: records in, counters out. The same fold serves the Lambda consumer
+ * (one fold per batch, written to the store as increments), the stats of a whole log in memory (the GoAccess
+ * comparison and the benchmark), and the tests.
+ */
+import type { NginxRecord } from '../nginx/record';
+import {
+  classifyAgent,
+  countsAsVisitor,
+  encodeRequestKey,
+  isStaticFile,
+  refererHost,
+  requestKey,
+  type Agent,
+} from './classify';
+
+/** The fields of a record the panels read. */
+export type TrafficRecord = Pick<
+  NginxRecord,
+  'time' | 'remoteAddr' | 'request' | 'status' | 'bodyBytesSent' | 'referer' | 'userAgent'
+>;
+
+/** Panels counted by key (hits per key), named as in GoAccess's report. */
+export const PANELS = [
+  'requests',
+  'static_requests',
+  'not_found',
+  'hosts',
+  'os',
+  'browsers',
+  'visit_time',
+  'referring_sites',
+  'status_codes',
+] as const;
+export type PanelName = (typeof PANELS)[number];
+
+/** Per-minute series. */
+export const SERIES = ['requests', 'status4xx', 'status5xx', 'bytes'] as const;
+export type SeriesName = (typeof SERIES)[number];
+
+/** Whole-stream totals. */
+export const TOTALS = ['requests', 'failed', 'bandwidth'] as const;
+export type TotalName = (typeof TOTALS)[number];
+
+export class TrafficFold {
+  readonly totals: Record<TotalName, number> = { requests: 0, failed: 0, bandwidth: 0 };
+  readonly panels = Object.fromEntries(PANELS.map((p) => [p, new Map<string, number>()])) as Record<
+    PanelName,
+    Map<string, number>
+  >;
+  /** `YYYY-MM-DD|address|agent` of every request that counts as a visit. */
+  readonly visitors = new Set<string>();
+  /** Minute (epoch seconds, as text) → count, per series. */
+  readonly series = Object.fromEntries(SERIES.map((s) => [s, new Map<string, number>()])) as Record<
+    SeriesName,
+    Map<string, number>
+  >;
+  /** Why records failed, reason → count. */
+  readonly failures = new Map<string, number>();
+
+  private readonly agents = new Map<string, Agent>();
+  private lastMinuteText = '';
+  private lastMinute = '';
+
+  add(r: TrafficRecord): void {
+    const t = this.totals;
+    t.requests++;
+    t.bandwidth += r.bodyBytesSent;
+    const p = this.panels;
+
+    const key = requestKey(r.request);
+    const member = encodeRequestKey(key);
+    if (r.status === 404) bump(p.not_found, member);
+    else if (isStaticFile(key.uri)) bump(p.static_requests, member);
+    else bump(p.requests, member);
+
+    bump(p.hosts, r.remoteAddr);
+    const ua = r.userAgent ?? '-';
+    let agent = this.agents.get(ua);
+    if (!agent) {
+      agent = classifyAgent(r.userAgent);
+      if (this.agents.size < 10000) this.agents.set(ua, agent);
+    }
+    bump(p.os, agent.os);
+    bump(p.browsers, agent.browser);
+    // `time` keeps nginx's local offset: day and hour are those of the log, as GoAccess shows them.
+    bump(p.visit_time, r.time.slice(11, 13));
+    const host = refererHost(r.referer);
+    if (host !== null) bump(p.referring_sites, host);
+    bump(p.status_codes, String(r.status));
+    if (countsAsVisitor(r.status)) this.visitors.add(`${r.time.slice(0, 10)}|${r.remoteAddr}|${ua}`);
+
+    const minute = this.minuteOf(r.time);
+    const s = this.series;
+    bump(s.requests, minute);
+    if (r.status >= 400 && r.status < 500) bump(s.status4xx, minute);
+    else if (r.status >= 500 && r.status < 600) bump(s.status5xx, minute);
+    if (r.bodyBytesSent > 0) bump(s.bytes, minute, r.bodyBytesSent);
+  }
+
+  /** A record that could not be read: counted apart, never in the panels. */
+  fail(reason: string): void {
+    this.totals.failed++;
+    bump(this.failures, reason);
+  }
+
+  /** Epoch seconds of the record's minute, as text; one Date.parse per distinct minute in a row. */
+  private minuteOf(time: string): string {
+    const text = time.slice(0, 16) + time.slice(19);
+    if (text !== this.lastMinuteText) {
+      this.lastMinuteText = text;
+      const ms = Date.parse(time);
+      this.lastMinute = String(Math.floor(ms / 60000) * 60);
+    }
+    return this.lastMinute;
+  }
+}
+
+function bump(map: Map<string, number>, key: string, by = 1): void {
+  map.set(key, (map.get(key) ?? 0) + by);
+}

@@ -1,0 +1,115 @@
+/**
+ * The panels as served by GET /stats: totals, the top items of each panel, and the per-minute series. Built
+ * the same way from an in-memory fold and from the store, so both read alike.
+ */
+import { decodeRequestKey } from './classify';
+import { PANELS, SERIES, type PanelName, type SeriesName, type TrafficFold } from './fold';
+
+export interface PanelItem {
+  /** The counted value: a URI, an address, a status code, an hour, a browser... */
+  key: string;
+  hits: number;
+  /** Requested-file panels only. */
+  method?: string;
+  protocol?: string;
+}
+
+export interface Panel {
+  /** How many distinct keys the panel holds (items lists only the top ones). */
+  unique: number;
+  items: PanelItem[];
+}
+
+export interface MinutePoint {
+  /** Start of the minute, ISO 8601 UTC. */
+  minute: string;
+  requests: number;
+  status4xx: number;
+  status5xx: number;
+  bytes: number;
+}
+
+export interface TrafficStats {
+  generatedAt: string;
+  totals: {
+    /** Valid plus failed, as GoAccess's "Total Requests". */
+    totalRequests: number;
+    validRequests: number;
+    failedRequests: number;
+    uniqueVisitors: number;
+    bandwidth: number;
+  };
+  panels: Record<PanelName, Panel>;
+  series: MinutePoint[];
+}
+
+const REQUEST_PANELS: ReadonlySet<PanelName> = new Set(['requests', 'static_requests', 'not_found']);
+
+/** Orders and trims one panel's counts: most hits first, ties by key. */
+export function topItems(panel: PanelName, counts: Iterable<[string, number]>, top: number): Panel {
+  const all = [...counts];
+  all.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const order = panel === 'visit_time' ? all.sort((a, b) => (a[0] < b[0] ? -1 : 1)) : all.slice(0, top);
+  return {
+    unique: all.length,
+    items: order.map(([key, hits]) => {
+      if (!REQUEST_PANELS.has(panel)) return { key, hits };
+      const { method, protocol, uri } = decodeRequestKey(key);
+      return { key: uri, hits, method, protocol };
+    }),
+  };
+}
+
+/** Minute series from per-series maps of epoch-seconds text → count, oldest first, the last `minutes`. */
+export function minuteSeries(
+  series: Record<SeriesName, Iterable<[string, number]>>,
+  minutes: number,
+): MinutePoint[] {
+  const points = new Map<number, MinutePoint>();
+  for (const name of SERIES) {
+    for (const [at, value] of series[name]) {
+      const seconds = Number(at);
+      let point = points.get(seconds);
+      if (!point) {
+        point = {
+          minute: new Date(seconds * 1000).toISOString(),
+          requests: 0,
+          status4xx: 0,
+          status5xx: 0,
+          bytes: 0,
+        };
+        points.set(seconds, point);
+      }
+      point[name] = value;
+    }
+  }
+  return [...points.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .slice(-minutes)
+    .map(([, p]) => p);
+}
+
+export interface StatsOptions {
+  top?: number;
+  minutes?: number;
+  now?: Date;
+}
+
+export function statsFromFold(fold: TrafficFold, options: StatsOptions = {}): TrafficStats {
+  const top = options.top ?? 10;
+  return {
+    generatedAt: (options.now ?? new Date()).toISOString(),
+    totals: {
+      totalRequests: fold.totals.requests + fold.totals.failed,
+      validRequests: fold.totals.requests,
+      failedRequests: fold.totals.failed,
+      uniqueVisitors: fold.visitors.size,
+      bandwidth: fold.totals.bandwidth,
+    },
+    panels: Object.fromEntries(PANELS.map((p) => [p, topItems(p, fold.panels[p], top)])) as Record<
+      PanelName,
+      Panel
+    >,
+    series: minuteSeries(fold.series, options.minutes ?? 60),
+  };
+}
