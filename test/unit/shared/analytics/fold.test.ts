@@ -84,7 +84,7 @@ describe('TrafficFold', () => {
     expect(s.totals.bandwidth).toBe(845 + 3);
     const requests = s.panels.requests.items;
     // junk (a TLS handshake) is its own key; a method without a protocol is "-"; lower case is upper-cased
-    expect(requests.find((i) => i.key.startsWith('\x16'))).toMatchObject({ method: '---', protocol: '---' });
+    expect(requests.find((i) => i.key.startsWith('\\x16'))).toMatchObject({ method: '---', protocol: '---' });
     expect(requests.find((i) => i.key === '-')).toMatchObject({ method: '---', hits: 1 });
     expect(requests.find((i) => i.key === '/lowercase')).toMatchObject({ method: 'GET' });
     expect(s.panels.not_found.items).toEqual([
