@@ -48,7 +48,8 @@ const REQUEST_PANELS: ReadonlySet<PanelName> = new Set(['requests', 'static_requ
 /** Orders and trims one panel's counts: most hits first, ties by key. */
 export function topItems(panel: PanelName, counts: Iterable<[string, number]>, top: number): Panel {
   const all = [...counts];
-  all.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  // Ties by key, descending: the order Redis gives sorted-set members of equal score (ZREVRANGE).
+  all.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? 1 : a[0] > b[0] ? -1 : 0));
   const order = panel === 'visit_time' ? all.sort((a, b) => (a[0] < b[0] ? -1 : 1)) : all.slice(0, top);
   return {
     unique: all.length,

@@ -51,8 +51,9 @@ describe('TrafficFold', () => {
     expect(s.panels.hosts.items[0]).toEqual({ key: '10.0.0.1', hits: 3 });
     expect(s.panels.status_codes.items).toEqual([
       { key: '200', hits: 3 },
-      { key: '404', hits: 1 },
+      // equal hits: key descending, as Redis orders a sorted set's ties
       { key: '502', hits: 1 },
+      { key: '404', hits: 1 },
     ]);
     expect(s.panels.referring_sites.items).toEqual([{ key: 'ex.com', hits: 1 }]);
     expect(s.panels.browsers.items).toEqual([{ key: 'Chrome', hits: 5 }]);
