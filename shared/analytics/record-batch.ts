@@ -5,7 +5,9 @@
  */
 import type { NginxBatch } from '../record/kafka-event';
 import { summarizeBatch, type BatchSummary } from '../consumer/batch-summary';
-import { applyBatch, storePrefix, type BatchItem } from '../store/analytics-store';
+import type { NginxRecord } from '../nginx/record';
+import { applyBatch, storePrefix } from '../store/analytics-store';
+import type { Positioned } from '../store/apply-once';
 import { sharedRedis } from '../store/redis';
 
 export interface AnalyticsBatchResult extends BatchSummary {
@@ -15,7 +17,10 @@ export interface AnalyticsBatchResult extends BatchSummary {
   duplicates: number;
 }
 
-export function batchItems(batch: NginxBatch): BatchItem[] {
+/** A batch's records and undecodable records, each with its position, for the idempotent stores. */
+export type PositionedItem = Positioned & ({ record: NginxRecord } | { reason: string });
+
+export function batchItems(batch: NginxBatch): PositionedItem[] {
   return [
     ...batch.records.map(({ record, delivered }) => ({ record, delivered })),
     ...batch.invalid.map(({ reason, delivered }) => ({ reason, delivered })),
