@@ -61,33 +61,38 @@ export function topItems(panel: PanelName, counts: Iterable<[string, number]>, t
   };
 }
 
-/** Minute series from per-series maps of epoch-seconds text → count, oldest first, the last `minutes`. */
+/**
+ * The last `minutes` minutes of the series, ending at the newest minute that has data, one point per minute
+ * (zeros where nothing happened), oldest first. Input: per-series maps of epoch-seconds text → count.
+ */
 export function minuteSeries(
   series: Record<SeriesName, Iterable<[string, number]>>,
   minutes: number,
 ): MinutePoint[] {
-  const points = new Map<number, MinutePoint>();
+  const values = new Map<number, Partial<Record<SeriesName, number>>>();
+  let newest = -Infinity;
   for (const name of SERIES) {
     for (const [at, value] of series[name]) {
       const seconds = Number(at);
-      let point = points.get(seconds);
-      if (!point) {
-        point = {
-          minute: new Date(seconds * 1000).toISOString(),
-          requests: 0,
-          status4xx: 0,
-          status5xx: 0,
-          bytes: 0,
-        };
-        points.set(seconds, point);
-      }
+      newest = Math.max(newest, seconds);
+      const point = values.get(seconds) ?? {};
       point[name] = value;
+      values.set(seconds, point);
     }
   }
-  return [...points.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .slice(-minutes)
-    .map(([, p]) => p);
+  if (newest === -Infinity) return [];
+  const points: MinutePoint[] = [];
+  for (let seconds = newest - (minutes - 1) * 60; seconds <= newest; seconds += 60) {
+    const v = values.get(seconds) ?? {};
+    points.push({
+      minute: new Date(seconds * 1000).toISOString(),
+      requests: v.requests ?? 0,
+      status4xx: v.status4xx ?? 0,
+      status5xx: v.status5xx ?? 0,
+      bytes: v.bytes ?? 0,
+    });
+  }
+  return points;
 }
 
 export interface StatsOptions {

@@ -62,19 +62,25 @@ describe('TrafficFold', () => {
       { key: '10', hits: 4 },
       { key: '11', hits: 1 },
     ]);
-    expect(s.series.map((p) => [p.minute, p.requests, p.status4xx, p.status5xx, p.bytes])).toEqual([
+    // a day and a minute up to the newest minute, one point a minute
+    const series = statsFromFold(f, { minutes: 24 * 60 + 1 }).series;
+    expect(series).toHaveLength(24 * 60 + 1);
+    const busy = series.filter((p) => p.requests > 0);
+    expect(busy.map((p) => [p.minute, p.requests, p.status4xx, p.status5xx, p.bytes])).toEqual([
       ['2026-12-01T10:00:00.000Z', 2, 0, 0, 150],
       ['2026-12-01T10:01:00.000Z', 1, 1, 0, 10],
       ['2026-12-01T11:00:00.000Z', 1, 0, 1, 0],
       ['2026-12-02T10:00:00.000Z', 1, 0, 0, 100],
     ]);
+    expect(s.series).toHaveLength(60);
+    expect(s.series[59]!.minute).toBe('2026-12-02T10:00:00.000Z');
   });
 
   it('puts minutes of other UTC offsets where they belong', () => {
     const f = new TrafficFold();
     f.add(record('10.0.0.1 - - [01/Dec/2026:12:00:00 +0200] "GET / HTTP/1.1" 200 1 "-" "-"'));
     f.add(record('10.0.0.1 - - [01/Dec/2026:10:00:30 +0000] "GET / HTTP/1.1" 200 1 "-" "-"'));
-    expect(statsFromFold(f).series).toEqual([
+    expect(statsFromFold(f, { minutes: 1 }).series).toEqual([
       { minute: '2026-12-01T10:00:00.000Z', requests: 2, status4xx: 0, status5xx: 0, bytes: 2 },
     ]);
   });
