@@ -91,7 +91,10 @@ export const NO_METHOD = '---';
 export interface RequestKey {
   method: string;
   protocol: string;
-  /** The URI with its query string; `-` for a method without a protocol; the whole line for junk. */
+  /**
+   * The URI with its query string, `%XX` decoded; `-` for a method without a protocol; the whole line for
+   * junk.
+   */
   uri: string;
 }
 
@@ -106,7 +109,45 @@ export function requestKey(request: string): RequestKey {
   const last = request.lastIndexOf(' ');
   const protocol = last > first ? request.slice(last + 1) : '';
   if (!PROTOCOLS.has(protocol)) return { method: NO_METHOD, protocol: NO_METHOD, uri: '-' };
-  return { method, protocol, uri: request.slice(first + 1, last) };
+  return { method, protocol, uri: decodePercent(request.slice(first + 1, last)) };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function hex(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 65 && code <= 70) return code - 55;
+  if (code >= 97 && code <= 102) return code - 87;
+  return -1;
+}
+
+/**
+ * `%XX` escapes decoded once (a `+` stays a `+`), as GoAccess shows URLs; text whose decoded bytes are not
+ * UTF-8 is kept as it was.
+ */
+export function decodePercent(uri: string): string {
+  if (uri.indexOf('%') === -1) return uri;
+  const input = Buffer.from(uri, 'utf8');
+  const out = Buffer.alloc(input.length);
+  let n = 0;
+  for (let i = 0; i < input.length; i++) {
+    const byte = input[i]!;
+    if (byte === 37 && i + 2 < input.length) {
+      const hi = hex(input[i + 1]!);
+      const lo = hex(input[i + 2]!);
+      if (hi >= 0 && lo >= 0) {
+        out[n++] = hi * 16 + lo;
+        i += 2;
+        continue;
+      }
+    }
+    out[n++] = byte;
+  }
+  try {
+    return utf8.decode(out.subarray(0, n));
+  } catch {
+    return uri;
+  }
 }
 
 /** One string per requested file, for counters: `METHOD PROTOCOL URI` (the URI may hold spaces). */
@@ -120,13 +161,11 @@ export function decodeRequestKey(text: string): RequestKey {
   return { method: text.slice(0, a), protocol: text.slice(a + 1, b), uri: text.slice(b + 1) };
 }
 
-/** True when the URI's path (query string left out) ends in a static-file extension. */
+/** True when the URI (query string included, as GoAccess checks it) ends in a static-file extension. */
 export function isStaticFile(uri: string): boolean {
-  const q = uri.indexOf('?');
-  const path = q === -1 ? uri : uri.slice(0, q);
-  const dot = path.lastIndexOf('.');
-  if (dot === -1 || path.indexOf('/', dot) !== -1) return false;
-  return STATIC_SET.has(path.slice(dot).toLowerCase());
+  const dot = uri.lastIndexOf('.');
+  if (dot === -1 || uri.length - dot > 6) return false;
+  return STATIC_SET.has(uri.slice(dot).toLowerCase());
 }
 
 /** Unique visitors: one per client address, day and user agent; 4xx answers do not count (as GoAccess). */

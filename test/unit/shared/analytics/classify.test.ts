@@ -17,6 +17,11 @@ describe('requestKey', () => {
       uri: '/dav/',
     });
   });
+  it('decodes %XX escapes once, keeping + and text that does not decode to UTF-8', () => {
+    expect(requestKey('GET /caf%C3%A9?q=%20x%2Fy+z HTTP/1.1').uri).toBe('/café?q= x/y+z');
+    expect(requestKey('GET /%E9t%E9 HTTP/1.1').uri).toBe('/%E9t%E9');
+    expect(requestKey('GET /100%zz HTTP/1.1').uri).toBe('/100%zz');
+  });
   it('gives "-" for a method without a protocol and the whole text for junk', () => {
     expect(requestKey('GET /')).toEqual({ method: '---', protocol: '---', uri: '-' });
     expect(requestKey('\x16\x03\x01 junk')).toEqual({
@@ -34,11 +39,13 @@ describe('requestKey', () => {
 
 describe('classification', () => {
   it('knows static files by the extension of the path', () => {
-    expect(isStaticFile('/a/app.JS?v=1')).toBe(true);
+    expect(isStaticFile('/a/app.JS')).toBe(true);
+    // GoAccess looks at the end of the whole URI: a query string after the extension makes it a page
+    expect(isStaticFile('/a/app.js?v=1')).toBe(false);
     expect(isStaticFile('/logo.png')).toBe(true);
     expect(isStaticFile('/index.html')).toBe(false);
     expect(isStaticFile('/v1.2/x')).toBe(false);
-    expect(isStaticFile('/?file=a.css')).toBe(false);
+    expect(isStaticFile('/?file=a.css')).toBe(true);
   });
   it('leaves 4xx answers out of unique visitors', () => {
     expect(countsAsVisitor(200)).toBe(true);

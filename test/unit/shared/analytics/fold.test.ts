@@ -24,7 +24,7 @@ describe('TrafficFold', () => {
   it('counts every panel of a small log', () => {
     const f = fold([
       line('10.0.0.1', '01/Dec/2026:10:00:01', 'GET /index.html HTTP/1.1', 200, 100, 'https://ex.com/a?b'),
-      line('10.0.0.1', '01/Dec/2026:10:00:02', 'GET /app.js?v=2 HTTP/1.1', 200, 50),
+      line('10.0.0.1', '01/Dec/2026:10:00:02', 'GET /app.js HTTP/1.1', 200, 50),
       line('10.0.0.2', '01/Dec/2026:10:01:00', 'GET /.env HTTP/1.1', 404, 10),
       line('2001:db8::1', '01/Dec/2026:11:00:00', 'POST /api HTTP/2.0', 502, 0),
       line('10.0.0.1', '02/Dec/2026:10:00:00', 'GET /index.html HTTP/1.1', 200, 100),
@@ -43,7 +43,7 @@ describe('TrafficFold', () => {
       { key: '/api', hits: 1, method: 'POST', protocol: 'HTTP/2.0' },
     ]);
     expect(s.panels.static_requests.items).toEqual([
-      { key: '/app.js?v=2', hits: 1, method: 'GET', protocol: 'HTTP/1.1' },
+      { key: '/app.js', hits: 1, method: 'GET', protocol: 'HTTP/1.1' },
     ]);
     expect(s.panels.not_found.items).toEqual([
       { key: '/.env', hits: 1, method: 'GET', protocol: 'HTTP/1.1' },
