@@ -48,8 +48,8 @@ export class TrafficFold {
     PanelName,
     Map<string, number>
   >;
-  /** `YYYY-MM-DD|address|agent` of every request that counts as a visit. */
-  readonly visitors = new Set<string>();
+  /** visitorId(day, address, agent) of every request that counts as a visit. */
+  readonly visitors = new Set<number>();
   /** Minute (epoch seconds, as text) → count, per series. */
   readonly series = Object.fromEntries(SERIES.map((s) => [s, new Map<string, number>()])) as Record<
     SeriesName,
@@ -88,7 +88,7 @@ export class TrafficFold {
     const host = refererHost(r.referer);
     if (host !== null) bump(p.referring_sites, host);
     bump(p.status_codes, String(r.status));
-    if (countsAsVisitor(r.status)) this.visitors.add(`${r.time.slice(0, 10)}|${r.remoteAddr}|${ua}`);
+    if (countsAsVisitor(r.status)) this.visitors.add(visitorId(r.time.slice(0, 10), r.remoteAddr, ua));
 
     const minute = this.minuteOf(r.time);
     const s = this.series;
@@ -118,4 +118,27 @@ export class TrafficFold {
 
 function bump(map: Map<string, number>, key: string, by = 1): void {
   map.set(key, (map.get(key) ?? 0) + by);
+}
+
+/**
+ * One unique visitor (day, client address, user agent) as a 53-bit number: two 32-bit FNV-1a hashes with
+ * different offsets over the three fields. Sets of numbers stay small and fast at millions of visitors; the
+ * chance that two of a million visitors share an id is about 1 in 18,000.
+ */
+export function visitorId(day: string, address: string, agent: string): number {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ 0x5bd1e995;
+  const mix = (text: string) => {
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
+    }
+    a = Math.imul(a ^ 0x7c, 0x01000193);
+    b = Math.imul(b ^ 0x7c, 0x5bd1e995) ^ (b >>> 15);
+  };
+  mix(day);
+  mix(address);
+  mix(agent);
+  return (b >>> 11) * 0x100000000 + (a >>> 0);
 }

@@ -4,7 +4,7 @@
  *
  *   <prefix>:{analytics}:marks            hash  `<topic>-<partition>` → last applied offset
  *   <prefix>:{analytics}:totals           hash  requests, failed, bandwidth
- *   <prefix>:{analytics}:visitors         set   `day|address|agent`
+ *   <prefix>:{analytics}:visitors         set   visitor ids (a 53-bit hash of day, address, agent)
  *   <prefix>:{analytics}:panel:<panel>    zset  key → hits
  *   <prefix>:{analytics}:series:<series>  hash  minute (epoch seconds) → count
  *   <prefix>:{analytics}:failures         hash  reason → count
@@ -58,7 +58,7 @@ export async function applyBatch(redis: Redis, prefix: string, items: BatchItem[
     for (const name of PANELS) {
       for (const [member, hits] of fold.panels[name]) call.zincrby(keys.panel(name), member, hits);
     }
-    for (const visitor of fold.visitors) call.sadd(keys.visitors, visitor);
+    for (const visitor of fold.visitors) call.sadd(keys.visitors, String(visitor));
     for (const name of SERIES) {
       for (const [minute, n] of fold.series[name]) call.hincrby(keys.series(name), minute, n);
     }

@@ -65,7 +65,7 @@ beforeAll(async () => {
   const invalid = join(nginx.dir, 'invalid.log');
   await run(
     'goaccess',
-    [nginx.accessLog, '--log-format=COMBINED', '-o', out, `--invalid-requests=${invalid}`],
+    [nginx.accessLog, '--log-format=COMBINED', '--no-progress', '-o', out, `--invalid-requests=${invalid}`],
     {
       timeout: 60000,
     },
