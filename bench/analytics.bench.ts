@@ -92,4 +92,4 @@ const benchmark: Benchmark = {
   },
 };
 
-export default benchmark;
+export = benchmark;
