@@ -58,7 +58,7 @@ export class TrafficFold {
   /** Why records failed, reason → count. */
   readonly failures = new Map<string, number>();
 
-  private readonly agents = new Map<string, Agent>();
+  private readonly agents = new Map<string, Agent & { lanes: Lanes }>();
   private lastMinuteText = '';
   private lastMinute = '';
 
@@ -78,7 +78,7 @@ export class TrafficFold {
     const ua = r.userAgent ?? '-';
     let agent = this.agents.get(ua);
     if (!agent) {
-      agent = classifyAgent(r.userAgent);
+      agent = { ...classifyAgent(r.userAgent), lanes: agentLanes(ua) };
       if (this.agents.size < 10000) this.agents.set(ua, agent);
     }
     bump(p.os, agent.os);
@@ -88,7 +88,9 @@ export class TrafficFold {
     const host = refererHost(r.referer);
     if (host !== null) bump(p.referring_sites, host);
     bump(p.status_codes, String(r.status));
-    if (countsAsVisitor(r.status)) this.visitors.add(visitorId(r.time.slice(0, 10), r.remoteAddr, ua));
+    if (countsAsVisitor(r.status)) {
+      this.visitors.add(visitorId(r.time.slice(0, 10), r.remoteAddr, ua, agent.lanes));
+    }
 
     const minute = this.minuteOf(r.time);
     const s = this.series;
@@ -120,25 +122,32 @@ function bump(map: Map<string, number>, key: string, by = 1): void {
   map.set(key, (map.get(key) ?? 0) + by);
 }
 
-/**
- * One unique visitor (day, client address, user agent) as a 53-bit number: two 32-bit FNV-1a hashes with
- * different offsets over the three fields. Sets of numbers stay small and fast at millions of visitors; the
- * chance that two of a million visitors share an id is about 1 in 18,000.
- */
-export function visitorId(day: string, address: string, agent: string): number {
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ 0x5bd1e995;
-  const mix = (text: string) => {
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      a = Math.imul(a ^ c, 0x01000193);
-      b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
-    }
-    a = Math.imul(a ^ 0x7c, 0x01000193);
-    b = Math.imul(b ^ 0x7c, 0x5bd1e995) ^ (b >>> 15);
-  };
-  mix(day);
-  mix(address);
-  mix(agent);
+/** Two 32-bit FNV-1a-style hash lanes with different multipliers. */
+type Lanes = readonly [number, number];
+const SEED: Lanes = [0x811c9dc5, 0x01000193 ^ 0x5bd1e995];
+
+function mix(lanes: Lanes, text: string): Lanes {
+  let [a, b] = lanes;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
+  }
+  // a separator, so ("ab", "c") and ("a", "bc") differ
+  return [Math.imul(a ^ 0x7c, 0x01000193), Math.imul(b ^ 0x7c, 0x5bd1e995) ^ (b >>> 15)];
+}
+
+/** The hash lanes of a user agent, which the fold caches per agent. */
+export const agentLanes = (agent: string): Lanes => mix(SEED, agent);
+
+function finish([a, b]: Lanes): number {
   return (b >>> 11) * 0x100000000 + (a >>> 0);
+}
+
+/**
+ * One unique visitor (user agent, day, client address) as a 53-bit number. Sets of numbers stay small and
+ * fast at millions of visitors; the chance that two of a million visitors share an id is about 1 in 18,000.
+ */
+export function visitorId(day: string, address: string, agent: string, lanes = agentLanes(agent)): number {
+  return finish(mix(mix(lanes, day), address));
 }
