@@ -87,7 +87,7 @@ export class TrafficFold {
     bump(p.visit_time, r.time.slice(11, 13));
     const host = refererHost(r.referer);
     if (host !== null) bump(p.referring_sites, host);
-    bump(p.status_codes, String(r.status));
+    bump(p.status_codes, STATUS_TEXT[r.status] ?? String(r.status));
     if (countsAsVisitor(r.status)) {
       this.visitors.add(visitorId(r.time.slice(0, 10), r.remoteAddr, ua, agent.lanes));
     }
@@ -117,6 +117,8 @@ export class TrafficFold {
     return this.lastMinute;
   }
 }
+
+const STATUS_TEXT = Array.from({ length: 1000 }, (_, i) => String(i));
 
 function bump(map: Map<string, number>, key: string, by = 1): void {
   map.set(key, (map.get(key) ?? 0) + by);
