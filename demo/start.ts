@@ -13,6 +13,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startAndCreateTopics } from '../local-kafka/cli';
 import { LauncherError } from '../local-kafka/launcher';
+import { ensureRedis } from '../local-redis/cli';
+import { RedisLauncherError } from '../local-redis/launcher';
 import { projectRoot } from '../local-kafka/project-root';
 import { splitLines } from '../shared/ingest/request';
 import { isServerReady, startOffline, type RunningOffline } from './offline';
@@ -72,6 +74,7 @@ async function main(): Promise<number> {
   if (lines.length === 0) throw new UsageError(`${opts.file} has no lines to send`);
 
   const brokers = await startAndCreateTopics();
+  const redisUrl = await ensureRedis();
   const httpPort = Number(process.env.OFFLINE_HTTP_PORT || 3000);
   const lambdaPort = Number(process.env.OFFLINE_LAMBDA_PORT || 3002);
 
@@ -82,6 +85,7 @@ async function main(): Promise<number> {
     // The report is read from the functions' info lines.
     env: {
       KAFKA_BROKERS: brokers.join(','),
+      REDIS_URL: redisUrl,
       LOG_LEVEL: process.env.LOG_LEVEL === 'debug' ? 'debug' : 'info',
     },
     httpPort,
@@ -143,6 +147,7 @@ async function main(): Promise<number> {
     await stopOffline();
     return ok ? 0 : 1;
   }
+  say(`live traffic dashboard: ${offline.url}/dashboard (panels as JSON: ${offline.url}/stats)`);
   say(`still running: POST more lines to ${offline.url}/ingest, Ctrl-C to stop. For example:`);
   say(`  curl -X POST -H 'content-type: text/plain' --data-binary @events/access.log ${offline.url}/ingest`);
   const code = await new Promise<number | null>((r) => offline.child.once('exit', r));
@@ -152,7 +157,8 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    const known = err instanceof UsageError || err instanceof LauncherError;
+    const known =
+      err instanceof UsageError || err instanceof LauncherError || err instanceof RedisLauncherError;
     console.error(`demo: ${known ? (err as Error).message : (err as Error).stack}`);
     process.exit(err instanceof UsageError ? 2 : 1);
   },

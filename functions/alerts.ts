@@ -1,5 +1,17 @@
-/** Fanout member, consumer group "alerts": every record, checked per batch for client and server errors. */
+/**
+ * Fanout member, consumer group "alerts": 5xx spikes and scanners, each published once to the alerts topic
+ * and logged as a structured line.
+ */
+import { raiseAlerts } from '../shared/alerts/raise';
 import { kafkaBatchHandler } from '../shared/consumer/batch-handler';
-import { summarizeErrors } from '../shared/consumer/error-summary';
+import { endOfRedisInvocation } from '../shared/store/redis';
 
-export const handler = kafkaBatchHandler('alerts', summarizeErrors);
+const work = kafkaBatchHandler('alerts', raiseAlerts);
+
+export const handler: typeof work = async (event, context) => {
+  try {
+    return await work(event, context);
+  } finally {
+    await endOfRedisInvocation();
+  }
+};

@@ -4,6 +4,7 @@
  * partitions between its members.
  */
 import type { Admin, ITopicConfig } from 'kafkajs';
+import { alertsConfig } from '../shared/alerts/config';
 import { loadConfig } from '../shared/config';
 
 export interface TopicSpec {
@@ -21,6 +22,7 @@ export function projectTopics(env: NodeJS.ProcessEnv = process.env): TopicSpec[]
   return [
     { topic: config.topic, partitions },
     { topic: config.deadLetterTopic, partitions: 1 },
+    { topic: alertsConfig(env).topic, partitions: 1 },
   ];
 }
 

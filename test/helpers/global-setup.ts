@@ -1,14 +1,17 @@
 /**
  * Integration and end-to-end tests need a real broker: use KAFKA_BROKERS if set, reuse a broker that
  * answers, or start the project's local one (and have global-teardown stop it again).
+ * The same for Redis: REDIS_URL (or 127.0.0.1 on LOCAL_REDIS_PORT) if it answers, else the project's own.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultBrokerOptions, kafkaAnswers, startBroker } from '../../local-kafka/launcher';
+import { defaultRedisOptions, startRedis } from '../../local-redis/launcher';
 
 export const STARTED_MARKER = join(__dirname, '..', '..', '.kafka', 'started-by-tests');
+export const REDIS_STARTED_MARKER = join(__dirname, '..', '..', '.redis', 'started-by-tests');
 
-export default async function globalSetup(): Promise<void> {
+async function kafka(): Promise<void> {
   if (process.env.KAFKA_BROKERS) return;
   const options = defaultBrokerOptions();
   const brokers = [`127.0.0.1:${options.port}`];
@@ -18,4 +21,20 @@ export default async function globalSetup(): Promise<void> {
   console.log('\nStarting the local Kafka broker for the integration tests...');
   await startBroker({ ...options, say: (line) => console.log(line) }, {});
   writeFileSync(STARTED_MARKER, new Date().toISOString());
+}
+
+async function redis(): Promise<void> {
+  const options = defaultRedisOptions();
+  // Tests, and the serverless offline processes they start, all read REDIS_URL.
+  process.env.REDIS_URL = options.url;
+  const started = await startRedis({ ...options, say: (line) => console.log(`\n${line}`) });
+  if (started.how === 'started') {
+    mkdirSync(options.dir, { recursive: true });
+    writeFileSync(REDIS_STARTED_MARKER, new Date().toISOString());
+  }
+}
+
+export default async function globalSetup(): Promise<void> {
+  await kafka();
+  await redis();
 }

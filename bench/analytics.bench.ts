@@ -1,0 +1,133 @@
+/**
+ * Analytics over a large access log against GoAccess on the same file in the same run: each reads the log,
+ * computes the panels and writes a JSON report, as a child process timed from start to exit. Prints lines/s
+ * side by side, and checks both agree on the totals.
+ *
+ *   npm run bench -- analytics [--lines=1000000]
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TrafficStats } from '../shared/analytics/stats';
+import { writeLog } from './analytics-log';
+import { count, measureCommand, table, type ChildRun } from './lib';
+import type { Benchmark } from './run';
+
+function linesFlag(args: string[]): number {
+  const flag = args.find((a) => a.startsWith('--lines='));
+  const lines = flag ? Number(flag.slice('--lines='.length)) : 1_000_000;
+  if (!Number.isInteger(lines) || lines < 1) throw new Error(`--lines must be a whole number, not ${flag}`);
+  return lines;
+}
+
+interface Timed extends ChildRun {
+  /** User + system CPU seconds of the command itself, from GNU time; null when /usr/bin/time is missing. */
+  cpuSeconds: number | null;
+}
+
+const GNU_TIME = '/usr/bin/time';
+
+/** Runs the command under GNU time when installed (CPU seconds and peak RSS of the command itself). */
+async function timed(what: string, command: string, args: string[]): Promise<Timed> {
+  const withTime = existsSync(GNU_TIME);
+  const run = withTime
+    ? await measureCommand(GNU_TIME, ['-f', 'nks-time %e %U %S %M', command, ...args])
+    : await measureCommand(command, args);
+  if (run.exitCode !== 0) throw new Error(`${what} exited with ${run.exitCode}: ${run.stderr.slice(-2000)}`);
+  const m = / *nks-time ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(run.stderr);
+  if (!m) return { ...run, cpuSeconds: null };
+  return { ...run, cpuSeconds: Number(m[2]) + Number(m[3]), peakRssMiB: Number(m[4]) / 1024 };
+}
+
+const benchmark: Benchmark = {
+  title: 'traffic panels over one access log: this project vs GoAccess (lines/s, same file, same run)',
+  async run(args) {
+    const lines = linesFlag(args);
+    const dir = mkdtempSync(join(tmpdir(), 'nks-analytics-bench-'));
+    try {
+      const log = join(dir, 'access.log');
+      const size = await writeLog(log, lines);
+      const goVersion = (await measureCommand('goaccess', ['--version'])).stdout.match(
+        /GoAccess - (\d+(?:\.\d+)+)/,
+      )?.[1];
+      console.log(`log: ${count(lines)} lines in nginx combined format, ${(size / 2 ** 20).toFixed(0)} MiB`);
+      console.log(`GoAccess ${goVersion ?? 'unknown'} (--log-format=COMBINED, JSON report)\n`);
+
+      const oursOut = join(dir, 'ours.json');
+      const goOut = join(dir, 'goaccess.json');
+      const ours = await timed('analytics', process.execPath, [
+        join(__dirname, 'analytics-run.js'),
+        log,
+        oursOut,
+      ]);
+      const go = await timed('goaccess', 'goaccess', [
+        log,
+        '--log-format=COMBINED',
+        '--no-progress',
+        '-o',
+        goOut,
+      ]);
+
+      const o = JSON.parse(readFileSync(oursOut, 'utf8')) as TrafficStats;
+      const g = JSON.parse(readFileSync(goOut, 'utf8')) as {
+        general: { valid_requests: number; unique_visitors: number; bandwidth: number };
+      };
+      const rate = (run: ChildRun) => lines / run.seconds;
+      const cpuRate = (run: Timed) => (run.cpuSeconds ? count(lines / run.cpuSeconds) : 'n/a');
+      console.log(
+        table([
+          [
+            'tool',
+            'wall s',
+            'lines/s (wall)',
+            'CPU s',
+            'lines/s (CPU)',
+            'peak RSS MiB',
+            'valid requests',
+            'unique visitors',
+            'bandwidth',
+          ],
+          [
+            'this project (parse + fold, one process)',
+            ours.seconds.toFixed(1),
+            count(rate(ours)),
+            ours.cpuSeconds?.toFixed(1) ?? 'n/a',
+            cpuRate(ours),
+            ours.peakRssMiB.toFixed(0),
+            count(o.totals.validRequests),
+            count(o.totals.uniqueVisitors),
+            count(o.totals.bandwidth),
+          ],
+          [
+            'GoAccess',
+            go.seconds.toFixed(1),
+            count(rate(go)),
+            go.cpuSeconds?.toFixed(1) ?? 'n/a',
+            cpuRate(go),
+            go.peakRssMiB.toFixed(0),
+            count(g.general.valid_requests),
+            count(g.general.unique_visitors),
+            count(g.general.bandwidth),
+          ],
+        ]),
+      );
+      const agree =
+        o.totals.validRequests === g.general.valid_requests &&
+        o.totals.uniqueVisitors === g.general.unique_visitors &&
+        o.totals.bandwidth === g.general.bandwidth;
+      const cpuRatio =
+        ours.cpuSeconds && go.cpuSeconds
+          ? `, ${(go.cpuSeconds / ours.cpuSeconds).toFixed(1)}× by CPU time`
+          : '';
+      console.log(
+        `\nspeed: ${(rate(ours) / rate(go)).toFixed(1)}× GoAccess's lines/s by wall time${cpuRatio} (goal ≥ 5×); ` +
+          `totals ${agree ? 'agree' : 'DIFFER'}`,
+      );
+      if (!agree) process.exitCode = 1;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+export = benchmark;

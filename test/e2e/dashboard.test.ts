@@ -1,0 +1,193 @@
+/**
+ * Analytics, alerts, stats and the dashboard as a user runs them: serverless offline with the local Kafka
+ * event source, lines POSTed to /ingest, the panels read back from GET /stats (equal to the in-memory fold
+ * of the same lines), a scanner alert on the alerts topic, and the dashboard page in a real headless
+ * Chromium updating while more traffic arrives (screenshot in test-artifacts/).
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { chromium, type Browser } from 'playwright-core';
+import { startOffline, isServerReady, type RunningOffline } from '../../demo/offline';
+import { TrafficFold } from '../../shared/analytics/fold';
+import { statsFromFold, type TrafficStats } from '../../shared/analytics/stats';
+import { createProducer } from '../../shared/kafka/producer';
+import { loadConfig } from '../../shared/config';
+import { parseCombined } from '../../shared/nginx/combined';
+import { DLQ_HEADER } from '../../shared/record/contract';
+import { clearStore } from '../../shared/store/analytics-store';
+import { createRedis } from '../../shared/store/redis';
+import { ROOT, fixtureLines, sampleLog } from '../helpers/fixtures';
+import { createTopics, header, readTopic, uniqueName } from '../helpers/kafka';
+import { freePort } from '../helpers/ports';
+import { waitFor } from '../helpers/wait';
+
+jest.setTimeout(180000);
+
+const topic = uniqueName('dash');
+const deadLetterTopic = `${topic}-dlq`;
+const alertsTopic = `${topic}-alerts`;
+const prefix = `test-${topic}`;
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+let offline: RunningOffline;
+let browser: Browser | undefined;
+let redis: Redis;
+
+beforeAll(async () => {
+  redis = createRedis();
+  await createTopics([
+    { topic, partitions: 3 },
+    { topic: deadLetterTopic, partitions: 1 },
+    { topic: alertsTopic, partitions: 1 },
+  ]);
+  offline = startOffline({
+    cwd: ROOT,
+    httpPort: await freePort(),
+    lambdaPort: await freePort(),
+    env: {
+      KAFKA_TOPIC: topic,
+      KAFKA_DLQ_TOPIC: deadLetterTopic,
+      KAFKA_ALERTS_TOPIC: alertsTopic,
+      KAFKA_GROUP_PREFIX: `${topic}-`,
+      ANALYTICS_PREFIX: prefix,
+      ALERT_SCAN_MIN: '5',
+      LOG_LEVEL: 'info',
+    },
+  });
+  await offline.waitFor(isServerReady, 120000, 'serverless offline to be ready');
+});
+
+afterAll(async () => {
+  await browser?.close();
+  const code = await offline?.stop();
+  await clearStore(redis, prefix);
+  await redis.quit();
+  expect(code).toBe(0);
+});
+
+function timeLocal(date: Date): string {
+  const m = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][
+    date.getUTCMonth()
+  ];
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${p(date.getUTCDate())}/${m}/${date.getUTCFullYear()}:${p(date.getUTCHours())}:${p(date.getUTCMinutes())}:${p(date.getUTCSeconds())} +0000`;
+}
+
+const now = timeLocal(new Date());
+const scanner = ['/wp-login.php', '/.env', '/.git/config', '/xmlrpc.php', '/wp-admin/', '/phpmyadmin/'].map(
+  (path) => `198.51.100.7 - - [${now}] "GET ${path} HTTP/1.1" 404 153 "-" "Mozilla/5.0 zgrab/0.x"`,
+);
+const firstLines = [...sampleLog(), ...fixtureLines('nginx/real-nginx-1.22.log'), ...scanner];
+const moreLines = [...Array(7)].map(
+  (_, i) =>
+    `2001:db8::${i + 1} - - [${now}] "GET /live/${i} HTTP/2.0" ${i % 2 ? 503 : 200} 100 "https://ref.example/" "curl/8.5.0"`,
+);
+
+function expectedStats(lines: string[]): TrafficStats {
+  const fold = new TrafficFold();
+  for (const line of lines) {
+    const parsed = parseCombined(line);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    fold.add(parsed.record);
+  }
+  fold.fail('value is not JSON');
+  return statsFromFold(fold, { now: new Date(0), top: 100 });
+}
+
+const stats = async (query = ''): Promise<TrafficStats> => {
+  const response = await fetch(`${offline.url}/stats${query}`);
+  expect(response.status).toBe(200);
+  return (await response.json()) as TrafficStats;
+};
+
+const ingest = async (lines: string[]) => {
+  const response = await fetch(`${offline.url}/ingest`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain' },
+    body: `${lines.join('\n')}\n`,
+  });
+  expect(await response.json()).toMatchObject({ accepted: lines.length, rejected: 0 });
+};
+
+it('serves the panels of the stream, equal to the fold of the same lines, and counts bad records', async () => {
+  await ingest(firstLines);
+  // A record no producer of the project would write: counted as failed, and dead-lettered with its reason.
+  const producer = createProducer(loadConfig());
+  await producer.connect();
+  await producer.send({ topic, messages: [{ key: 'x', value: 'not json at all' }] });
+  await producer.disconnect();
+
+  const total = firstLines.length + 1;
+  const served = await waitFor(
+    async () => {
+      const s = await stats('?top=100');
+      return s.totals.totalRequests === total ? s : undefined;
+    },
+    `GET /stats to count ${total} records`,
+    60000,
+  );
+  const expected = expectedStats(firstLines);
+  expect(served.totals).toEqual(expected.totals);
+  expect(served.panels).toEqual(expected.panels);
+  expect(served.series.reduce((n, p) => n + p.requests, 0)).toBeGreaterThanOrEqual(scanner.length);
+
+  const letters = await readTopic(deadLetterTopic, 1);
+  expect(letters.some((l) => header(l, DLQ_HEADER.reason) === 'value is not JSON')).toBe(true);
+});
+
+it('publishes one scanner alert for the client probing wp-login.php and .env', async () => {
+  const [alert] = await readTopic(alertsTopic, 1);
+  expect(JSON.parse(alert!.value!.toString())).toMatchObject({
+    kind: 'scanner',
+    client: '198.51.100.7',
+    notFoundOnScannerPaths: scanner.length,
+  });
+  expect(offline.lines.some((l) => l.includes('"msg":"alert"') && l.includes('198.51.100.7'))).toBe(true);
+});
+
+it('answers a bad query with 400 and a reason', async () => {
+  const response = await fetch(`${offline.url}/stats?top=lots`);
+  expect(response.status).toBe(400);
+  expect(await response.json()).toEqual({
+    error: 'query parameter top must be a whole number from 1 to 1000, not "lots"',
+  });
+});
+
+it('shows a dashboard in a real browser that updates while traffic arrives', async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+    ],
+  });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+  const outside: string[] = [];
+  page.on('request', (r) => {
+    if (!r.url().startsWith(offline.url)) outside.push(r.url());
+  });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+
+  await page.goto(`${offline.url}/dashboard?interval=500`);
+  const before = firstLines.length + 1;
+  await page.waitForSelector(`body[data-total-requests="${before}"]`, { timeout: 30000 });
+  expect(await page.textContent('[data-total="uniqueVisitors"] .value')).toBe(
+    String(expectedStats(firstLines).totals.uniqueVisitors),
+  );
+  expect(await page.textContent('[data-panel="not_found"]')).toContain('/wp-login.php');
+  expect(await page.locator('#chart-requests polyline[data-series="requests"]').count()).toBe(1);
+
+  await ingest(moreLines);
+  await page.waitForSelector(`body[data-total-requests="${before + moreLines.length}"]`, { timeout: 60000 });
+  expect(await page.textContent('[data-panel="hosts"]')).toContain('2001:db8::1');
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+  expect(errors).toEqual([]);
+  expect(outside).toEqual([]);
+});
