@@ -35,7 +35,7 @@ function parseArgs(args: string[]) {
   for (const arg of args) {
     if (arg.startsWith('--') && !known.has(arg)) throw new UsageError(`unknown option ${arg}`);
   }
-  const records = Number(option(args, '--records') ?? process.env.COMPARE_RECORDS ?? 5000);
+  const records = Number(option(args, '--records') ?? process.env.COMPARE_RECORDS ?? 2000);
   if (!Number.isInteger(records) || records < 100 || records > 1_000_000) {
     throw new UsageError('--records must be a whole number from 100 to 1000000');
   }

@@ -73,6 +73,31 @@ async function until(condition: () => boolean, deadlineMs: number): Promise<bool
   return true;
 }
 
+/**
+ * Waits for the condition, or until nothing new has arrived for `idleMs` (counting from the start): how
+ * long to wait for records that may never come.
+ */
+async function untilOrIdle(
+  condition: () => boolean,
+  count: () => number,
+  deadlineMs: number,
+  idleMs: number,
+): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  let last = count();
+  let lastChange = Date.now();
+  while (!condition() && Date.now() < end) {
+    const now = count();
+    if (now !== last) {
+      last = now;
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange > idleMs) {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** Subscribes and waits until a warm-up record made the round trip, so joins and connects are not timed. */
 async function readyConsumer(channel: Channel, onDelivery: (d: Delivery) => void): Promise<Subscription> {
   let warm = false;
@@ -158,7 +183,12 @@ async function redelivery(
     }
   });
   await channel.send(stamp(wires(count)));
-  await until(() => seen >= count, 15000);
+  await untilOrIdle(
+    () => seen >= count,
+    () => seen,
+    15000,
+    3000,
+  );
   await first.close();
   progress(`redelivery: first consumer acknowledged ${acknowledged.size} of ${seen} and stopped`);
 
@@ -167,7 +197,12 @@ async function redelivery(
     ack();
     if (!acknowledged.has(d.seq)) again.add(d.seq);
   });
-  await until(() => again.size >= count - acknowledged.size, 15000);
+  await untilOrIdle(
+    () => again.size >= count - acknowledged.size,
+    () => again.size,
+    20000,
+    5000,
+  );
   await second.close();
   return { unacknowledged: count - acknowledged.size, redelivered: again.size };
 }
@@ -189,7 +224,12 @@ async function restart(
     ack();
     survived.add(d.seq);
   });
-  await until(() => survived.size >= count, 20000);
+  await untilOrIdle(
+    () => survived.size >= count,
+    () => survived.size,
+    30000,
+    8000,
+  );
   await subscription.close();
   return { sent: count, survived: survived.size };
 }

@@ -24,7 +24,7 @@ function activemqXml(dir: string, port: number): string {
           schedulerSupport="false" dataDirectory="${dir}/data">
     <persistenceAdapter><kahaDB directory="${dir}/data/kahadb"/></persistenceAdapter>
     <transportConnectors>
-      <transportConnector name="stomp" uri="stomp://127.0.0.1:${port}"/>
+      <transportConnector name="stomp" uri="stomp://127.0.0.1:${port}?transport.tcpNoDelay=true"/>
     </transportConnectors>
   </broker>
 </beans>
