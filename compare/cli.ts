@@ -116,7 +116,7 @@ async function main(): Promise<void> {
   mkdirSync(dirname(options.chart), { recursive: true });
   writeFileSync(
     options.chart,
-    svgChart(outcomes, `${options.sizes.records} nginx records per broker — ${machine}`),
+    svgChart(outcomes, `${options.sizes.records} nginx records per broker`, machine),
   );
   mkdirSync(dirname(options.json), { recursive: true });
   writeFileSync(

@@ -77,15 +77,16 @@ const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd'];
 const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 /** Two horizontal bar charts: throughput (records/s) and latency p50/p99 (ms, log scale). */
-export function svgChart(outcomes: Outcome[], caption: string): string {
+export function svgChart(outcomes: Outcome[], caption: string, subtitle = ''): string {
   const measured = outcomes.filter((o): o is Extract<Outcome, { ok: true }> => o.ok);
   const width = 760;
   const left = 110;
   const barWidth = width - left - 120;
   const rowHeight = 26;
   const out: string[] = [];
-  let y = 30;
+  let y = 48;
   out.push(`<text x="10" y="20" font-size="15" font-weight="bold">${escape(caption)}</text>`);
+  out.push(`<text x="10" y="38" font-size="11" fill="#666">${escape(subtitle)}</text>`);
 
   y += 10;
   out.push(
