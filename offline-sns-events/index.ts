@@ -33,6 +33,7 @@ const consoleLog: SourceLog = {
 };
 
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+const DEFAULT_ENDPOINT = 'http://127.0.0.1:4002';
 
 class ServerlessOfflineSnsEvents {
   readonly hooks: Record<string, () => Promise<void>>;
@@ -65,6 +66,36 @@ class ServerlessOfflineSnsEvents {
     return process.env[name] || fallback;
   }
 
+  /**
+   * Where SNS answers. SNS_ENDPOINT set by the user is used as it is (LocalStack, or an emulator started
+   * there). Otherwise the emulator starts on the default port, or, when that is taken (another
+   * `serverless offline`), on a free one, and the functions are given that endpoint.
+   */
+  private async snsEndpoint(region: string): Promise<string> {
+    const chosen = process.env.SNS_ENDPOINT;
+    const endpoint = this.setting('SNS_ENDPOINT', DEFAULT_ENDPOINT);
+    if (chosen && (await snsAnswers(endpoint, region))) {
+      this.log.notice(`sns: using the SNS API at ${endpoint}`);
+      return endpoint;
+    }
+    const url = new URL(endpoint);
+    if (!LOCAL_HOSTS.has(url.hostname)) {
+      throw new Error(
+        `no SNS API answers at SNS_ENDPOINT=${endpoint}; start it, or unset SNS_ENDPOINT to use the local emulator`,
+      );
+    }
+    try {
+      this.emulator = await startSnsEmulator({ port: Number(url.port || 80), region });
+    } catch (err) {
+      if (chosen) throw err;
+      this.emulator = await startSnsEmulator({ port: 0, region });
+      const environment = (this.serverless.service.provider.environment ??= {});
+      environment.SNS_ENDPOINT = this.emulator.endpoint;
+    }
+    this.log.notice(`sns: local SNS emulator on ${this.emulator.endpoint}`);
+    return this.emulator.endpoint;
+  }
+
   private async start(): Promise<void> {
     const { service } = this.serverless;
     const region = String(this.cliOptions.region ?? service.provider.region ?? SNS_DEFAULTS.region);
@@ -74,20 +105,7 @@ class ServerlessOfflineSnsEvents {
     const definitions = snsEventDefinitions(functions, region, SNS_DEFAULTS.account);
     if (definitions.length === 0) return;
 
-    const endpoint = this.setting('SNS_ENDPOINT', 'http://127.0.0.1:4002');
-    if (!(await snsAnswers(endpoint, region))) {
-      const url = new URL(endpoint);
-      if (!LOCAL_HOSTS.has(url.hostname)) {
-        throw new Error(
-          `no SNS API answers at SNS_ENDPOINT=${endpoint}; start it, or unset SNS_ENDPOINT to use the local emulator`,
-        );
-      }
-      this.emulator = await startSnsEmulator({ port: Number(url.port || 80), region });
-      this.log.notice(`sns: local SNS emulator on ${this.emulator.endpoint}`);
-    } else {
-      this.log.notice(`sns: using the SNS API at ${endpoint}`);
-    }
-
+    const endpoint = await this.snsEndpoint(region);
     const { default: LambdaRunner } = await import('serverless-offline/lambda');
     const custom = (service.custom?.['serverless-offline'] ?? {}) as Record<string, unknown>;
     const lambda = new LambdaRunner(this.serverless, {
