@@ -82,6 +82,14 @@ async function main(): Promise<void> {
     }),
   );
 
+  // Ctrl-C: stop the brokers this run started before leaving.
+  process.once('SIGINT', () => {
+    say('compare')('interrupted; stopping the brokers...');
+    void Promise.allSettled(
+      started.map(({ availability }) => availability.ok && availability.broker.stop()),
+    ).then(() => process.exit(130));
+  });
+
   const outcomes: Outcome[] = [];
   try {
     for (const { starter, availability } of started) {

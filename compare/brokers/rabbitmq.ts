@@ -80,6 +80,7 @@ class RabbitBroker implements Broker {
   private connection: ChannelModel | undefined;
   private publisher: ConfirmChannel | undefined;
   private version = '?';
+  private readonly queues = new Set<string>();
 
   constructor(
     private readonly url: string,
@@ -105,6 +106,7 @@ class RabbitBroker implements Broker {
 
   async channel(queue: string): Promise<Channel> {
     await this.publisher!.assertQueue(queue, { durable: true });
+    this.queues.add(queue);
     return {
       send: async (messages: Wire[]) => {
         for (const m of messages) {
@@ -149,6 +151,10 @@ class RabbitBroker implements Broker {
   };
 
   async stop(): Promise<void> {
+    // On a broker that is not the comparison's own, leave no queues behind.
+    if (!this.node) {
+      for (const queue of this.queues) await this.publisher?.deleteQueue(queue).catch(() => undefined);
+    }
     await this.connection?.close().catch(() => undefined);
     if (this.node) {
       await this.node.stop().catch(() => undefined);

@@ -56,6 +56,8 @@ class SnsBroker implements Broker {
     await ensure();
     return {
       send: async (messages: Wire[]) => {
+        // One Publish at a time: records enter SNS in the order they were sent, as they enter the other
+        // brokers over one connection. (The publish function keeps 16 in flight, which reorders them.)
         await publishAll(
           this.client,
           messages.map((m) => ({
@@ -69,6 +71,7 @@ class SnsBroker implements Broker {
               },
             },
           })),
+          1,
         );
       },
       subscribe: async (handler: Handler) => {
