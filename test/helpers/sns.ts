@@ -1,0 +1,91 @@
+/**
+ * SNS in tests: the local emulator on a free port, an HTTP subscriber that collects what SNS delivers, and
+ * the LocalStack init script run against the emulator.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createInterface } from 'node:readline';
+import type { SnsEmulator } from '../../offline-sns-events/emulator';
+import { parseNotification, type SnsNotification } from '../../offline-sns-events/lambda-events/sns-event';
+import { ROOT } from './fixtures';
+
+// The AWS SDK warns once per process that Node 20 support ends; the functions run on Node 22.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+export const INIT_SCRIPT = join(ROOT, 'localstack', 'init', 'ready.d', '10-sns-topics.sh');
+
+/**
+ * The emulator in a process of its own, from the build (`npm run test:integration` builds first): the
+ * emulator's server module is ESM, which jest's module loader does not import.
+ */
+export function emulator(): Promise<SnsEmulator> {
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'dist', 'offline-sns-events', 'emulator-cli.js'), '--port', '0'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const output: string[] = [];
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) =>
+      reject(new Error(`the SNS emulator exited (${code}): ${output.join('\n')}`)),
+    );
+    createInterface({ input: child.stderr! }).on('line', (line) => output.push(line));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const match = /listening on (\S+)/.exec(line);
+      if (!match) return;
+      const endpoint = match[1]!;
+      resolve({
+        endpoint,
+        port: Number(new URL(endpoint).port),
+        close: () =>
+          new Promise((done) => {
+            if (child.exitCode !== null) return done();
+            child.removeAllListeners('exit');
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+          }),
+      });
+    });
+  });
+}
+
+export async function runInitScript(env: NodeJS.ProcessEnv): Promise<string> {
+  const { stdout } = await promisify(execFile)('sh', [INIT_SCRIPT], { env: { ...process.env, ...env } });
+  return stdout;
+}
+
+export interface Collector {
+  url: string;
+  received: SnsNotification[];
+  close(): Promise<void>;
+}
+
+/** An HTTP endpoint that records every SNS notification posted to it. */
+export async function collector(): Promise<Collector> {
+  const received: SnsNotification[] = [];
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (c: Buffer) => chunks.push(c));
+    request.on('end', () => {
+      const notification = parseNotification(Buffer.concat(chunks).toString('utf8'));
+      if (notification.Type === 'Notification') received.push(notification);
+      response.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    received,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
