@@ -20,6 +20,14 @@ describe('parseKafkaEventDefinition', () => {
       startingPosition: 'TRIM_HORIZON',
       startingPositionTimestamp: undefined,
       enabled: true,
+      filterPatterns: [],
+      timeout: 6,
+      errorHandling: {
+        maximumRetryAttempts: -1,
+        maximumRecordAgeInSeconds: -1,
+        bisectBatchOnFunctionError: false,
+        onFailure: undefined,
+      },
     });
   });
 
