@@ -85,6 +85,8 @@ class PartitionPoller {
   /** Last offset fetched from the partition, control records and filtered-out records included. */
   private fetchedThrough = -1;
   private committed = -1;
+  private wanted = -1;
+  private committing: Promise<void> | undefined;
   private busy = false;
   private kickAgain = false;
   private continueNow = false;
@@ -167,7 +169,7 @@ class PartitionPoller {
     await this.previous;
     while (!this.halted) {
       if (this.buffer.length === 0) {
-        await this.commit();
+        this.commit();
         return;
       }
       const wait = this.readyInMs();
@@ -185,7 +187,7 @@ class PartitionPoller {
       this.arrivedAt.splice(0, done);
       if (done < first.length) return; // abandoned: stopping or revoked; not committed
       if (this.source.revoked(this)) return;
-      await this.commit();
+      this.commit();
       if (this.paused && this.buffer.length <= this.source.maxBuffered / 2) {
         this.paused = false;
         this.source.resumePartition(this.partition);
@@ -193,19 +195,40 @@ class PartitionPoller {
     }
   }
 
-  /** Commits the position after everything handled: the first record still waiting, else what was fetched. */
-  private async commit(): Promise<void> {
+  /**
+   * Commits the position after everything handled: the first record still waiting, else what was fetched.
+   * Commits do not hold up the next invocation; while one is on its way, later positions coalesce into
+   * the next one, so the group's offset only ever moves to positions that were handled.
+   */
+  private commit(): void {
     if (this.source.revoked(this)) return;
     const position = this.buffer.length > 0 ? Number(this.buffer[0]!.offset) : this.fetchedThrough + 1;
-    if (position <= 0 || position <= this.committed) return;
-    try {
-      await this.source.commit(this.partition, position);
-      this.committed = position;
-    } catch (err) {
-      this.source.log.warning(
-        `Kafka [${this.def.functionKey}] could not commit ${this.def.topic}-${this.partition}@${position}: ${(err as Error).message}; the records will be delivered again`,
-      );
+    if (position <= 0 || position <= this.wanted) return;
+    this.wanted = position;
+    this.committing ??= this.flushCommits().finally(() => {
+      this.committing = undefined;
+    });
+  }
+
+  private async flushCommits(): Promise<void> {
+    while (this.wanted > this.committed && !this.source.revoked(this)) {
+      const target = this.wanted;
+      try {
+        await this.source.commit(this.partition, target);
+        this.committed = target;
+      } catch (err) {
+        this.source.log.warning(
+          `Kafka [${this.def.functionKey}] could not commit ${this.def.topic}-${this.partition}@${target}: ${(err as Error).message}; the records will be delivered again`,
+        );
+        return;
+      }
     }
+  }
+
+  /** Settles when no invocation runs and no commit is on its way. */
+  async settled(): Promise<void> {
+    await this.loop;
+    await this.committing;
   }
 
   /**
@@ -319,6 +342,7 @@ export class KafkaEventSource {
       partitionAssigners: [sortedRoundRobin],
       maxWaitTimeInMs: Math.min(500, Math.max(10, Math.round(this.definition.maximumBatchingWindow * 1000))),
       maxBytes: 50 * 1024 * 1024,
+      maxBytesPerPartition: 10 * 1024 * 1024,
       readUncommitted: false,
     });
     this.consumer = consumer;
@@ -357,6 +381,8 @@ export class KafkaEventSource {
    */
   private async findStartingPositions(): Promise<void> {
     const { topic, consumerGroupId, startingPosition, startingPositionTimestamp } = this.definition;
+    // kafkajs's fromBeginning already means "earliest where the group has no offset", whenever it resolves.
+    if (startingPosition === 'TRIM_HORIZON') return;
     const admin = this.kafka.admin();
     await admin.connect();
     try {
@@ -547,7 +573,7 @@ export class KafkaEventSource {
     this.stopping = true;
     const pollers = [...this.pollers.values()];
     for (const poller of pollers) poller.stop();
-    await Promise.allSettled(pollers.map((p) => p.loop));
+    await Promise.allSettled(pollers.map((p) => p.settled()));
     const consumer = this.consumer;
     this.consumer = undefined;
     await consumer?.disconnect();
