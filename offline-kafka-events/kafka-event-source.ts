@@ -185,9 +185,10 @@ class PartitionPoller {
       const done = await this.deliver(batch.slice(0, first.length), first, 0);
       this.buffer.splice(0, done);
       this.arrivedAt.splice(0, done);
-      if (done < first.length) return; // abandoned: stopping or revoked; not committed
       if (this.source.revoked(this)) return;
-      this.commit();
+      // What was handled is committed even when the rest was abandoned (a stop during a bisected batch).
+      if (done > 0) this.commit();
+      if (done < first.length) return;
       if (this.paused && this.buffer.length <= this.source.maxBuffered / 2) {
         this.paused = false;
         this.source.resumePartition(this.partition);
