@@ -1,6 +1,6 @@
 /**
  * Lambda event filtering for Kafka event sources: a record is delivered when at least one of the event's
- * `filterPatterns` matches it, and dropped (its offset still committed) otherwise.
+ * `filterPatterns` matches its value, and dropped (its offset still committed) otherwise.
  *
  * A pattern is a JSON object whose leaves are arrays of conditions; a leaf matches when any condition in
  * its array matches (OR), an object matches when every key matches (AND), and `$or` takes a list of
@@ -8,6 +8,7 @@
  * exact values (string, number, null), `prefix`, `suffix`, `anything-but`, `numeric`, `exists` and
  * `equals-ignore-case`. When the record's field is an array, a condition matches if any element matches.
  * https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html
+ * https://docs.aws.amazon.com/lambda/latest/dg/kafka-filtering.html
  */
 
 export type FilterPattern = Record<string, unknown>;
@@ -207,31 +208,30 @@ export function matchesAny(patterns: FilterPattern[], record: unknown): boolean 
 }
 
 /**
- * What Lambda filters a Kafka record on: its metadata, and `value` as parsed JSON (a record whose value
- * is not a JSON object is only matched by patterns that do not look into `value`).
+ * What Lambda filters a Kafka record on: only `value` — the parsed JSON when the value is a JSON object,
+ * the UTF-8 string otherwise (so `{"value": [{"anything-but": ["error"]}]}` works on plain strings).
+ * A null value (tombstone) has no `value` to match.
  */
-export function filterView(record: {
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  timestampType: string;
-  value: Buffer | null;
-}): Record<string, unknown> {
-  const view: Record<string, unknown> = {
-    topic: record.topic,
-    partition: record.partition,
-    offset: record.offset,
-    timestamp: record.timestamp,
-    timestampType: record.timestampType,
-  };
-  if (record.value !== null) {
-    try {
-      const parsed: unknown = JSON.parse(record.value.toString('utf8'));
-      if (isObject(parsed)) view.value = parsed;
-    } catch {
-      // Not JSON: Lambda does not filter on the contents of such a value.
-    }
+export function filterView(value: Buffer | null): Record<string, unknown> {
+  if (value === null) return {};
+  const text = value.toString('utf8');
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (isObject(parsed)) return { value: parsed };
+  } catch {
+    // Not JSON: matched as a plain string.
   }
-  return view;
+  return { value: text };
+}
+
+/** Kafka event source mappings filter on the record's value only. */
+export function checkKafkaPatterns(patterns: FilterPattern[]): void {
+  patterns.forEach((pattern, i) => {
+    const other = Object.keys(pattern).filter((k) => k !== 'value');
+    if (other.length > 0) {
+      throw new FilterPatternError(
+        `filterPatterns[${i}]: Kafka event sources filter on "value" only, not on ${other.map((k) => JSON.stringify(k)).join(', ')}`,
+      );
+    }
+  });
 }

@@ -2,7 +2,12 @@
  * Reads a function's `msk` or `kafka` event from serverless.yml into what the local event source needs,
  * with Lambda's defaults where the event says nothing.
  */
-import { FilterPatternError, parseFilterPatterns, type FilterPattern } from './filter-pattern';
+import {
+  checkKafkaPatterns,
+  FilterPatternError,
+  parseFilterPatterns,
+  type FilterPattern,
+} from './filter-pattern';
 
 export type StartingPosition = 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';
 
@@ -194,6 +199,8 @@ export function parseKafkaEventDefinition(
         'the on-failure destination cannot be the source topic (Lambda refuses it to prevent loops)',
       );
     }
+    const filterPatterns = parseFilterPatterns(raw.filterPatterns);
+    checkKafkaPatterns(filterPatterns);
     let maximumRetryAttempts = integerOrMinusOne(raw.maximumRetryAttempts, 'maximumRetryAttempts', 0, 10000);
     if (maximumRetryAttempts === -1 && onFailure)
       maximumRetryAttempts = LAMBDA_DEFAULTS.retriesWithDestination;
@@ -216,7 +223,7 @@ export function parseKafkaEventDefinition(
       startingPositionTimestamp:
         typeof raw.startingPositionTimestamp === 'number' ? raw.startingPositionTimestamp : undefined,
       enabled: raw.enabled !== false,
-      filterPatterns: parseFilterPatterns(raw.filterPatterns),
+      filterPatterns,
       timeout: numberIn(timeout, 'timeout', 1, 900, LAMBDA_DEFAULTS.timeout),
       errorHandling: {
         maximumRetryAttempts,

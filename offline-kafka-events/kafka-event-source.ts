@@ -112,15 +112,11 @@ class PartitionPoller {
 
   accept(messages: KafkaMessage[], lastOffset: number): void {
     const now = Date.now();
-    const { filterPatterns, topic } = this.def;
+    const { filterPatterns } = this.def;
     for (const message of messages) {
       const offset = Number(message.offset);
       if (offset <= this.fetchedThrough) continue;
-      if (filterPatterns.length > 0) {
-        const r = lambdaRecord(topic, this.partition, message);
-        const view = filterView({ ...r, value: message.value });
-        if (!matchesAny(filterPatterns, view)) continue;
-      }
+      if (filterPatterns.length > 0 && !matchesAny(filterPatterns, filterView(message.value))) continue;
       this.buffer.push(message);
       this.arrivedAt.push(now);
     }

@@ -500,13 +500,14 @@ describe('errors', () => {
 });
 
 describe('filtering', () => {
-  it('FILT: "Lambda doesn\'t send events that don\'t match the filter criteria to your function" and commits their offsets', async () => {
+  it('FILT: Kafka mappings "only support filtering on the value key", JSON or plain string; "Lambda doesn\'t send events that don\'t match the filter criteria to your function" and commits their offsets', async () => {
     const topic = uniqueName('filter');
     await createTopics([{ topic, partitions: 1 }]);
     await produce(topic, [
       json(1, { status: 500, path: '/api/a' }),
       json(2, { status: 200, path: '/api/b' }),
-      { value: 'not json' },
+      { value: 'error' },
+      { value: 'plain text' },
       json(3, { status: 503, path: '/static/c' }),
       json(4, { status: 404, path: '/API/d' }),
     ]);
@@ -519,12 +520,13 @@ describe('filtering', () => {
         filterPatterns: [
           { value: { status: [{ numeric: ['>=', 500] }], path: [{ prefix: '/api/' }] } },
           { value: { path: [{ 'equals-ignore-case': '/api/d' }] } },
+          { value: [{ prefix: 'plain' }] },
         ],
       },
       { group },
     ).start();
-    await waitCommitted(group, topic, { 0: '5' });
-    expect(got.invocations.flatMap((i) => i.offsets)).toEqual([0, 4]);
+    await waitCommitted(group, topic, { 0: '6' });
+    expect(got.invocations.flatMap((i) => i.offsets)).toEqual([0, 3, 5]);
   });
 });
 

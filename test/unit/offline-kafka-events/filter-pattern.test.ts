@@ -1,4 +1,5 @@
 import {
+  checkKafkaPatterns,
   FilterPatternError,
   filterView,
   matchesAny,
@@ -6,11 +7,6 @@ import {
 } from '../../../offline-kafka-events/filter-pattern';
 
 const record = {
-  topic: 't',
-  partition: 0,
-  offset: 5,
-  timestamp: 1,
-  timestampType: 'CREATE_TIME',
   value: {
     status: 503,
     path: '/api/items',
@@ -45,7 +41,6 @@ describe('filter patterns (Lambda event filtering)', () => {
     ['exists false on a present key', { value: { method: [{ exists: false }] } }, false],
     ['equals-ignore-case', { value: { user: { name: [{ 'equals-ignore-case': 'ann' }] } } }, true],
     ['an array field matches when any element does', { value: { tags: ['b'] } }, true],
-    ['metadata', { partition: [0], offset: [{ numeric: ['>', 4] }] }, true],
     ['$or', { value: { $or: [{ method: ['POST'] }, { status: [503] }] } }, true],
     ['$or, none', { value: { $or: [{ method: ['POST'] }, { status: [200] }] } }, false],
     ['missing field', { value: { nothing: ['x'] } }, false],
@@ -79,10 +74,16 @@ describe('filter patterns (Lambda event filtering)', () => {
     expect(() => parseFilterPatterns(Array.from({ length: 6 }, () => ({ a: [1] })))).toThrow('at most 5');
   });
 
-  it('filters on the value only when it is a JSON object', () => {
-    const base = { topic: 't', partition: 0, offset: 0, timestamp: 0, timestampType: 'CREATE_TIME' };
-    expect(filterView({ ...base, value: Buffer.from('{"a":1}') }).value).toEqual({ a: 1 });
-    expect(filterView({ ...base, value: Buffer.from('plain') })).not.toHaveProperty('value');
-    expect(filterView({ ...base, value: null })).not.toHaveProperty('value');
+  it('filters on the value: a JSON object as such, anything else as its string', () => {
+    expect(filterView(Buffer.from('{"a":1}'))).toEqual({ value: { a: 1 } });
+    expect(filterView(Buffer.from('plain'))).toEqual({ value: 'plain' });
+    expect(filterView(null)).toEqual({});
+    const notError = parseFilterPatterns([{ value: [{ 'anything-but': ['error'] }] }]);
+    expect(matchesAny(notError, filterView(Buffer.from('error')))).toBe(false);
+    expect(matchesAny(notError, filterView(Buffer.from('fine')))).toBe(true);
+  });
+
+  it('refuses patterns on anything but value for Kafka', () => {
+    expect(() => checkKafkaPatterns([{ partition: [0] }])).toThrow('filter on "value" only');
   });
 });
