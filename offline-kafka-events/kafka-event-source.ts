@@ -32,8 +32,10 @@ export interface SourceOptions {
   deadLetterTopic?: string;
   /** First retry delay; doubles per attempt up to 10 s. Lambda's own backoff is not documented. */
   retryBaseDelayMs?: number;
-  /** Records buffered per partition before its fetching pauses. */
+  /** Records buffered per partition before its fetching pauses (at least two batches). */
   maxBufferedRecords?: number;
+  /** Bytes of keys and values buffered per partition before its fetching pauses (64 MiB). */
+  maxBufferedBytes?: number;
   /** ARN used in failure documents; a local placeholder by default. */
   functionArn?: string;
 }
@@ -78,10 +80,15 @@ export function invocationLine(i: {
 
 class TimeoutError extends Error {}
 
+function sizeOf(message: KafkaMessage): number {
+  return (message.value?.length ?? 0) + (message.key?.length ?? 0);
+}
+
 /** The records of one partition between fetching and a successful (or given-up) invocation. */
 class PartitionPoller {
   private readonly buffer: KafkaMessage[] = [];
   private readonly arrivedAt: number[] = [];
+  private bufferedBytes = 0;
   /** Last offset fetched from the partition, control records and filtered-out records included. */
   private fetchedThrough = -1;
   private committed = -1;
@@ -119,13 +126,27 @@ class PartitionPoller {
       if (filterPatterns.length > 0 && !matchesAny(filterPatterns, filterView(message.value))) continue;
       this.buffer.push(message);
       this.arrivedAt.push(now);
+      this.bufferedBytes += sizeOf(message);
     }
     this.fetchedThrough = Math.max(this.fetchedThrough, lastOffset);
-    if (!this.paused && this.buffer.length >= this.source.maxBuffered) {
+    if (!this.paused && this.full()) {
       this.paused = true;
       this.source.pausePartition(this.partition);
     }
     this.kick();
+  }
+
+  private full(): boolean {
+    return (
+      this.buffer.length >= this.source.maxBuffered || this.bufferedBytes >= this.source.maxBufferedBytes
+    );
+  }
+
+  private drained(): boolean {
+    return (
+      this.buffer.length <= this.source.maxBuffered / 2 &&
+      this.bufferedBytes <= this.source.maxBufferedBytes / 2
+    );
   }
 
   kick(): void {
@@ -179,13 +200,13 @@ class PartitionPoller {
       this.continueNow = parts.length > 1;
       const first = parts[0]!;
       const done = await this.deliver(batch.slice(0, first.length), first, 0);
-      this.buffer.splice(0, done);
+      for (const m of this.buffer.splice(0, done)) this.bufferedBytes -= sizeOf(m);
       this.arrivedAt.splice(0, done);
       if (this.source.revoked(this)) return;
       // What was handled is committed even when the rest was abandoned (a stop during a bisected batch).
       if (done > 0) this.commit();
       if (done < first.length) return;
-      if (this.paused && this.buffer.length <= this.source.maxBuffered / 2) {
+      if (this.paused && this.drained()) {
         this.paused = false;
         this.source.resumePartition(this.partition);
       }
@@ -307,6 +328,7 @@ export class KafkaEventSource {
   private readonly startPositions = new Map<number, string>();
   readonly retryBaseDelayMs: number;
   readonly maxBuffered: number;
+  readonly maxBufferedBytes: number;
   private readonly bootstrap: string;
 
   constructor(
@@ -320,6 +342,7 @@ export class KafkaEventSource {
     this.bootstrap = bootstrapServers.join(',');
     this.retryBaseDelayMs = options.retryBaseDelayMs ?? 1000;
     this.maxBuffered = Math.max(options.maxBufferedRecords ?? 20000, definition.batchSize * 2);
+    this.maxBufferedBytes = options.maxBufferedBytes ?? 64 * 1024 * 1024;
   }
 
   private get label(): string {

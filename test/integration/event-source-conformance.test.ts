@@ -87,7 +87,13 @@ function source(
   topic: string,
   recorder: Recorder,
   raw: Partial<RawKafkaEvent> = {},
-  opts: { type?: 'msk' | 'kafka'; timeout?: number; group?: string; key?: string } = {},
+  opts: {
+    type?: 'msk' | 'kafka';
+    timeout?: number;
+    group?: string;
+    key?: string;
+    maxBufferedRecords?: number;
+  } = {},
 ): KafkaEventSource {
   const definition = parseKafkaEventDefinition(
     opts.key ?? 'fn',
@@ -104,6 +110,7 @@ function source(
   );
   const s = new KafkaEventSource(definition, testKafka(), brokers(), recorder.invoke, recorder.log, {
     retryBaseDelayMs: 20,
+    maxBufferedRecords: opts.maxBufferedRecords,
   });
   sources.push(s);
   return s;
@@ -621,5 +628,23 @@ describe('observability', () => {
         `^\\(λ: logger\\) Kafka group ${group}  ${topic}-0 offsets 0\\.\\.1  2 records  Duration: \\d+\\.\\d\\d ms  OK$`,
       ),
     );
+  });
+});
+
+describe('flow control (local only)', () => {
+  it('pauses fetching a partition whose buffer is full and resumes it as batches complete, losing nothing', async () => {
+    const topic = uniqueName('pause');
+    await createTopics([{ topic, partitions: 1 }]);
+    const got = new Recorder(() => sleep(2));
+    await source(topic, got, { batchSize: 5 }, { maxBufferedRecords: 10 }).start();
+    // Each wave overfills the buffer (pausing the partition); the next wave arrives only if it resumed.
+    for (let wave = 1; wave <= 3; wave++) {
+      await produce(
+        topic,
+        Array.from({ length: 100 }, (_, i) => json(i)),
+      );
+      await waitFor(() => got.delivered().length >= wave * 100, `wave ${wave}`);
+    }
+    expect(got.invocations.flatMap((i) => i.offsets)).toEqual(Array.from({ length: 300 }, (_, i) => i));
   });
 });
