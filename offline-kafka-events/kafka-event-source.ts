@@ -93,7 +93,7 @@ class PartitionPoller {
   private fetchedThrough = -1;
   private committed = -1;
   private wanted = -1;
-  private committing: Promise<void> | undefined;
+  private commitInFlight: Promise<void> | undefined;
   private busy = false;
   private kickAgain = false;
   private continueNow = false;
@@ -223,8 +223,8 @@ class PartitionPoller {
     const position = this.buffer.length > 0 ? Number(this.buffer[0]!.offset) : this.fetchedThrough + 1;
     if (position <= 0 || position <= this.wanted) return;
     this.wanted = position;
-    this.committing ??= this.flushCommits().finally(() => {
-      this.committing = undefined;
+    this.commitInFlight ??= this.flushCommits().finally(() => {
+      this.commitInFlight = undefined;
     });
   }
 
@@ -243,10 +243,15 @@ class PartitionPoller {
     }
   }
 
+  /** Whether this poller has asked for a commit: the group's position is its business from then on. */
+  get committing(): boolean {
+    return this.wanted >= 0;
+  }
+
   /** Settles when no invocation runs and no commit is on its way. */
   async settled(): Promise<void> {
     await this.loop;
-    await this.committing;
+    await this.commitInFlight;
   }
 
   /**
@@ -326,6 +331,8 @@ export class KafkaEventSource {
   private stopping = false;
   /** Partitions without a committed offset and where the starting position puts them (first join only). */
   private readonly startPositions = new Map<number, string>();
+  /** Starting positions applied, to be recorded for the group once the consumer runs. */
+  private startCommits: Array<{ partition: number; offset: number }> = [];
   readonly retryBaseDelayMs: number;
   readonly maxBuffered: number;
   readonly maxBufferedBytes: number;
@@ -387,6 +394,18 @@ export class KafkaEventSource {
       partitionsConsumedConcurrently: 1,
       eachBatch: async (payload) => this.onBatch(payload),
     });
+    // Recorded for the group at once (kafkajs commits only once running), so a restart before the first
+    // record resumes from the same position rather than applying LATEST or AT_TIMESTAMP again.
+    const applied = this.startCommits;
+    this.startCommits = [];
+    for (const { partition, offset } of applied) {
+      if (this.pollers.get(partition)?.committing) continue; // it has moved on already
+      await this.commit(partition, offset).catch((err: Error) =>
+        this.log.warning(
+          `${this.label} could not record the starting position of partition ${partition}: ${err.message}`,
+        ),
+      );
+    }
     this.log.notice(
       `${this.label} consuming ${topic} as group ${consumerGroupId} (batchSize ${this.definition.batchSize}, ` +
         `window ${this.definition.maximumBatchingWindow} s)`,
@@ -440,7 +459,9 @@ export class KafkaEventSource {
     this.consumer?.resume([{ topic, partitions }]);
     for (const partition of partitions) {
       const offset = this.startPositions.get(partition);
-      if (offset !== undefined) this.consumer?.seek({ topic, partition, offset });
+      if (offset === undefined) continue;
+      this.consumer?.seek({ topic, partition, offset });
+      this.startCommits.push({ partition, offset: Number(offset) });
     }
     this.startPositions.clear();
   }

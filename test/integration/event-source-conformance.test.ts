@@ -322,6 +322,22 @@ describe('starting position, group and switches', () => {
     expect(oldest.delivered()).toEqual(['0@0', '0@1', '0@2']);
   });
 
+  it('the starting position is recorded for the group when first applied: a LATEST mapping restarted before any record arrives still gets what was written while it was down', async () => {
+    const topic = uniqueName('latest-restart');
+    await createTopics([{ topic, partitions: 1 }]);
+    await produce(topic, [json(0)]);
+    const group = uniqueName('g');
+    const first = source(topic, new Recorder(), { startingPosition: 'LATEST' }, { group });
+    await first.start();
+    await waitCommitted(group, topic, { 0: '1' });
+    await first.stop();
+    await produce(topic, [json(1)]);
+    const got = new Recorder();
+    await source(topic, got, { startingPosition: 'LATEST' }, { group }).start();
+    await waitFor(() => got.delivered().length >= 1, 'the record written while stopped');
+    expect(got.delivered()).toEqual(['0@1']);
+  });
+
   it('ESM StartingPositionTimestamp: with AT_TIMESTAMP, "the time from which to start reading, in Unix time seconds"', async () => {
     const topic = uniqueName('ts');
     await createTopics([{ topic, partitions: 1 }]);
