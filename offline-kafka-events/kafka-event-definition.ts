@@ -57,6 +57,8 @@ export interface RawKafkaEvent {
   bisectBatchOnFunctionError?: unknown;
   /** `kafka://<topic>`, an SNS/SQS ARN, or `{ onFailure: <that> }` / `{ onFailure: { arn } }`. */
   destinations?: unknown;
+  /** The framework's own setting on `kafka` events (compiled to DestinationConfig.OnFailure). */
+  onFailureDestination?: unknown;
   arn?: unknown;
   topic?: unknown;
   batchSize?: unknown;
@@ -98,6 +100,7 @@ const KNOWN_KEYS = new Set([
   'maximumRecordAgeInSeconds',
   'bisectBatchOnFunctionError',
   'destinations',
+  'onFailureDestination',
 ]);
 
 export class KafkaEventDefinitionError extends Error {}
@@ -117,7 +120,7 @@ function destinationOf(raw: unknown, where: string): OnFailureDestination | unde
     if (/^arn:aws[a-zA-Z-]*:(sns|sqs):/.test(value)) return { kind: 'arn', arn: value };
   }
   throw new KafkaEventDefinitionError(
-    `${where}: destinations.onFailure must be kafka://<topic> or an SNS topic / SQS queue ARN, not ${JSON.stringify(raw)}`,
+    `${where}: the on-failure destination (onFailureDestination, or destinations.onFailure) must be kafka://<topic> or an SNS topic / SQS queue ARN, not ${JSON.stringify(raw)}`,
   );
 }
 
@@ -193,7 +196,12 @@ export function parseKafkaEventDefinition(
     );
   }
   try {
-    const onFailure = destinationOf(raw.destinations, where);
+    if (raw.destinations !== undefined && raw.onFailureDestination !== undefined) {
+      throw new KafkaEventDefinitionError(
+        'set either onFailureDestination or destinations.onFailure, not both',
+      );
+    }
+    const onFailure = destinationOf(raw.destinations ?? raw.onFailureDestination, where);
     if (onFailure?.kind === 'kafka' && onFailure.topic === raw.topic) {
       throw new KafkaEventDefinitionError(
         'the on-failure destination cannot be the source topic (Lambda refuses it to prevent loops)',

@@ -107,6 +107,16 @@ describe('error handling and filters in the definition', () => {
     expect(d.filterPatterns).toEqual([{ value: { a: [1] } }]);
   });
 
+  it("reads the framework's onFailureDestination of kafka events", () => {
+    const d = parseKafkaEventDefinition(
+      'fn',
+      'kafka',
+      { topic: 't', onFailureDestination: 'kafka://dlt' },
+      'g',
+    );
+    expect(d.errorHandling.onFailure).toEqual({ kind: 'kafka', topic: 'dlt' });
+  });
+
   it('caps infinite retries at 10 when a destination is set, as Lambda does', () => {
     const d = parseKafkaEventDefinition(
       'fn',
@@ -121,7 +131,10 @@ describe('error handling and filters in the definition', () => {
   it.each([
     [{ topic: 't', maximumRetryAttempts: -2 }, 'maximumRetryAttempts must be -1'],
     [{ topic: 't', maximumRecordAgeInSeconds: 30 }, 'maximumRecordAgeInSeconds must be -1'],
-    [{ topic: 't', destinations: { onFailure: 'sqs' } }, 'destinations.onFailure must be kafka://'],
+    [
+      { topic: 't', destinations: { onFailure: 'sqs' } },
+      'must be kafka://<topic> or an SNS topic / SQS queue ARN',
+    ],
     [{ topic: 't', destinations: 'kafka://t' }, 'cannot be the source topic'],
     [{ topic: 't', filterPatterns: [{ a: 'x' }] }, 'filterPatterns[0].a: leaves must be lists'],
     [{ topic: 't', batchsize: 10 }, 'unknown setting "batchsize"'],
