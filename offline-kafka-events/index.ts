@@ -7,18 +7,19 @@
 import type Lambda from 'serverless-offline/lambda';
 import { loadConfig, splitBrokers } from '../shared/config';
 import { createKafka } from '../shared/kafka/client';
-import { kafkaEventDefinitions } from './kafka-event-definition';
+import { kafkaEventDefinitions, type LocalOverrides } from './kafka-event-definition';
 import { KafkaEventSource, type SourceLog } from './kafka-event-source';
 
 interface ServerlessFunction {
   name?: string;
+  timeout?: unknown;
   events?: Array<Record<string, unknown>>;
 }
 
 interface Serverless {
   service: {
     service: string;
-    provider: { stage?: string; environment?: Record<string, unknown> };
+    provider: { stage?: string; timeout?: unknown; environment?: Record<string, unknown> };
     custom?: Record<string, unknown>;
     getAllFunctions(): string[];
     getFunction(key: string): ServerlessFunction;
@@ -64,6 +65,11 @@ class ServerlessOfflineKafka {
     return typeof fromYaml === 'string' && fromYaml ? splitBrokers(fromYaml) : loadConfig().brokers;
   }
 
+  private deadLetterTopic(): string {
+    const fromYaml = this.serverless.service.provider.environment?.KAFKA_DLQ_TOPIC;
+    return typeof fromYaml === 'string' && fromYaml ? fromYaml : loadConfig().deadLetterTopic;
+  }
+
   /** serverless-offline's options as it resolves them: its custom section, then the command line. */
   private offlineOptions(): Record<string, unknown> {
     const custom = (this.serverless.service.custom?.['serverless-offline'] ?? {}) as Record<string, unknown>;
@@ -76,7 +82,11 @@ class ServerlessOfflineKafka {
       service.getAllFunctions().map((key) => [key, service.getFunction(key)]),
     );
     const stage = String(this.cliOptions.stage ?? service.provider.stage ?? 'dev');
-    const definitions = kafkaEventDefinitions(service.service, stage, functions);
+    const local = (service.custom?.kafkaEventSource ?? {}) as { functions?: LocalOverrides };
+    const definitions = kafkaEventDefinitions(service.service, stage, functions, {
+      providerTimeout: service.provider.timeout,
+      overrides: local.functions,
+    });
     if (definitions.length === 0) return;
 
     const { default: LambdaRunner } = await import('serverless-offline/lambda');
@@ -103,6 +113,7 @@ class ServerlessOfflineKafka {
             return fn.runHandler();
           },
           this.log,
+          { deadLetterTopic: this.deadLetterTopic() },
         ),
     );
     try {

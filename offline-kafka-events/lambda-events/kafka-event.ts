@@ -53,3 +53,64 @@ export function buildKafkaEvent(
   }
   return { eventSource: 'SelfManagedKafka', bootstrapServers: bootstrapServers.join(','), records };
 }
+
+/** Lambda's payload limit for a synchronous invocation (the event source invokes synchronously). */
+export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+/** Room for the event's envelope: event source, ARN, bootstrap servers, the records key. */
+const ENVELOPE_BYTES = 4096;
+
+/** An upper bound of the record's JSON size without building the JSON (every header byte as "255,"). */
+function sizeBound(record: MSKRecord): number {
+  let size = 200 + record.topic.length + (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  for (const header of record.headers) {
+    for (const [name, bytes] of Object.entries(header)) size += name.length * 6 + 8 + bytes.length * 4;
+  }
+  return size;
+}
+
+/**
+ * Splits the records of one invocation so that no event exceeds `limit` bytes, keeping their order. A
+ * single record larger than the limit travels alone (Kafka's own message size limit is far below it).
+ */
+export function splitByPayload(records: MSKRecord[], limit = MAX_PAYLOAD_BYTES): MSKRecord[][] {
+  const budget = limit - ENVELOPE_BYTES;
+  let bound = 0;
+  for (const r of records) bound += sizeBound(r) + 1;
+  if (bound <= budget) return [records];
+  const parts: MSKRecord[][] = [];
+  let current: MSKRecord[] = [];
+  let size = 0;
+  for (const record of records) {
+    const bytes = Buffer.byteLength(JSON.stringify(record)) + 1;
+    if (current.length > 0 && size + bytes > budget) {
+      parts.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(record);
+    size += bytes;
+  }
+  if (current.length > 0) parts.push(current);
+  return parts;
+}
+
+/** The event for records already in Lambda's shape (all of one partition). */
+export function eventOf(
+  definition: Pick<KafkaEventDefinition, 'eventSource' | 'eventSourceArn'>,
+  bootstrapServers: string,
+  topic: string,
+  partition: number,
+  records: MSKRecord[],
+): MSKEvent | SelfManagedKafkaEvent {
+  const byPartition = { [`${topic}-${partition}`]: records };
+  if (definition.eventSource === 'aws:kafka') {
+    return {
+      eventSource: 'aws:kafka',
+      eventSourceArn: definition.eventSourceArn ?? '',
+      bootstrapServers,
+      records: byPartition,
+    };
+  }
+  return { eventSource: 'SelfManagedKafka', bootstrapServers, records: byPartition };
+}
