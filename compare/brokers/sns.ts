@@ -11,20 +11,8 @@ import { parseNotification } from '../../offline-sns-events/lambda-events/sns-ev
 import { createSnsClient } from '../../shared/sns/client';
 import { publishAll } from '../../shared/sns/publish';
 import type { Availability, Broker, BrokerStarter, Channel, Handler, Wire } from '../broker';
+import { freePort } from '../../local-kafka/ports';
 import { envPort, packageVersion } from './util';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 class SnsBroker implements Broker {
   readonly name = 'SNS';
