@@ -2,10 +2,9 @@
  * `npm run lag [-- <group> ...]`: consumer lag of the local event source's groups (or the ones named) on the
  * broker in KAFKA_BROKERS (default the local one).
  */
-import { table } from '../bench/lib';
 import { loadConfig } from '../shared/config';
 import { createKafka } from '../shared/kafka/client';
-import { consumerLag } from './lag';
+import { consumerLag, formatLag } from './lag';
 
 async function main(): Promise<number> {
   const config = loadConfig();
@@ -21,22 +20,7 @@ async function main(): Promise<number> {
   }
   try {
     const rows = await consumerLag(admin, groups.length > 0 ? { groups } : {});
-    if (rows.length === 0) {
-      console.log(
-        groups.length > 0
-          ? `lag: no committed offsets for ${groups.join(', ')}`
-          : 'lag: no consumer groups yet',
-      );
-      return 0;
-    }
-    console.log(
-      table([
-        ['group', 'topic', 'partition', 'committed', 'end', 'lag'],
-        ...rows.map((r) => [r.group, r.topic, r.partition, r.committed ?? '-', r.end, r.lag]),
-      ]),
-    );
-    const total = rows.reduce((n, r) => n + r.lag, 0);
-    console.log(`\ntotal lag: ${total} record${total === 1 ? '' : 's'}`);
+    console.log(formatLag(rows, groups));
     return 0;
   } finally {
     await admin.disconnect();

@@ -3,6 +3,7 @@
  * the log. Used by `npm run lag` against the local broker and by the MSK helper against a cluster.
  */
 import type { Admin } from 'kafkajs';
+import { table } from '../bench/lib';
 
 export interface LagRow {
   group: string;
@@ -49,4 +50,20 @@ export async function consumerLag(
     }
   }
   return rows;
+}
+
+/** The lag rows as a table with a total, or a sentence saying why there are none; one text for every CLI. */
+export function formatLag(rows: LagRow[], groups: string[]): string {
+  if (rows.length === 0) {
+    return groups.length > 0 ? `no committed offsets for ${groups.join(', ')}` : 'no consumer groups yet';
+  }
+  const total = rows.reduce((n, r) => n + r.lag, 0);
+  return [
+    table([
+      ['group', 'topic', 'partition', 'committed', 'end', 'lag'],
+      ...rows.map((r) => [r.group, r.topic, r.partition, r.committed ?? '-', r.end, r.lag]),
+    ]),
+    '',
+    `total lag: ${total} record${total === 1 ? '' : 's'}`,
+  ].join('\n');
 }

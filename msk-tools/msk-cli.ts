@@ -9,7 +9,7 @@
 import { KafkaClient } from '@aws-sdk/client-kafka';
 import { logLevel, type Admin } from 'kafkajs';
 import { table } from '../bench/lib';
-import { consumerLag } from '../kafka-tools/lag';
+import { consumerLag, formatLag } from '../kafka-tools/lag';
 import { ensureTopics, projectTopics } from '../local-kafka/topics';
 import { loadConfig, type PipelineConfig } from '../shared/config';
 import { connectKafka } from '../shared/kafka/client';
@@ -96,20 +96,7 @@ async function topics(cfg: PipelineConfig, create: boolean): Promise<void> {
 async function lag(cfg: PipelineConfig, groups: string[]): Promise<void> {
   await withAdmin(cfg, async (admin) => {
     const rows = await consumerLag(admin, groups.length > 0 ? { groups } : {});
-    if (rows.length === 0) {
-      console.log(
-        groups.length > 0 ? `no committed offsets for ${groups.join(', ')}` : 'no consumer groups yet',
-      );
-      return;
-    }
-    console.log(
-      table([
-        ['group', 'topic', 'partition', 'committed', 'end', 'lag'],
-        ...rows.map((r) => [r.group, r.topic, r.partition, r.committed ?? '-', r.end, r.lag]),
-      ]),
-    );
-    const total = rows.reduce((n, r) => n + r.lag, 0);
-    console.log(`\ntotal lag: ${total} record${total === 1 ? '' : 's'}`);
+    console.log(formatLag(rows, groups));
   });
 }
 
