@@ -8,7 +8,8 @@ import type Lambda from 'serverless-offline/lambda';
 import { loadConfig, splitBrokers } from '../shared/config';
 import { createKafka } from '../shared/kafka/client';
 import { kafkaEventDefinitions, type LocalOverrides } from './kafka-event-definition';
-import { KafkaEventSource, type SourceLog } from './kafka-event-source';
+import { KafkaEventSource } from './kafka-event-source';
+import { consoleLog, offlineHooks, type PluginUtils, type SourceLog } from './plugin-support';
 
 interface ServerlessFunction {
   name?: string;
@@ -26,16 +27,6 @@ interface Serverless {
   };
 }
 
-interface PluginUtils {
-  log: SourceLog & { (line: string): void };
-}
-
-const consoleLog: SourceLog = {
-  notice: (line) => console.log(line),
-  warning: (line) => console.warn(line),
-  error: (line) => console.error(line),
-};
-
 class ServerlessOfflineKafka {
   readonly hooks: Record<string, () => Promise<void>>;
   private sources: KafkaEventSource[] = [];
@@ -48,16 +39,10 @@ class ServerlessOfflineKafka {
     utils?: PluginUtils,
   ) {
     this.log = utils?.log ?? consoleLog;
-    this.hooks = {
-      'offline:start:init': () => this.start(),
-      'offline:start:end': () => this.stop(),
-      // `serverless offline` (without `start`) runs its whole life in this one hook of serverless-offline.
-      'offline:start': async () => {
-        await this.start();
-        const stop = () => void this.stop();
-        process.once('SIGINT', stop).once('SIGTERM', stop);
-      },
-    };
+    this.hooks = offlineHooks(
+      () => this.start(),
+      () => this.stop(),
+    );
   }
 
   private brokers(): string[] {

@@ -18,14 +18,11 @@ import {
   type FailureCondition,
 } from './lambda-events/on-failure-record';
 import { sortedRoundRobin } from './partition-assigner';
+import type { SourceLog } from './plugin-support';
 
 export type Invoke = (event: unknown) => Promise<unknown>;
 
-export interface SourceLog {
-  notice(line: string): void;
-  warning(line: string): void;
-  error(line: string): void;
-}
+export type { SourceLog } from './plugin-support';
 
 export interface SourceOptions {
   /** The topic that SNS/SQS on-failure destinations stand for locally (the project's dead-letter topic). */

@@ -6,12 +6,18 @@
  * List it after serverless-esbuild and before serverless-offline.
  */
 import type { SNSClient } from '@aws-sdk/client-sns';
+import {
+  consoleLog,
+  offlineHooks,
+  type PluginUtils,
+  type SourceLog,
+} from '../offline-kafka-events/plugin-support';
 import type Lambda from 'serverless-offline/lambda';
 import { createSnsClient } from '../shared/sns/client';
 import { SNS_DEFAULTS } from '../shared/sns/config';
 import { snsAnswers, startSnsEmulator, type SnsEmulator } from './emulator';
 import { snsEventDefinitions, type RawFunction } from './sns-event-definition';
-import { SnsEventSource, type SourceLog } from './sns-event-source';
+import { SnsEventSource } from './sns-event-source';
 
 interface Serverless {
   service: {
@@ -21,16 +27,6 @@ interface Serverless {
     getFunction(key: string): RawFunction;
   };
 }
-
-interface PluginUtils {
-  log: SourceLog & { (line: string): void };
-}
-
-const consoleLog: SourceLog = {
-  notice: (line) => console.log(line),
-  warning: (line) => console.warn(line),
-  error: (line) => console.error(line),
-};
 
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const DEFAULT_ENDPOINT = 'http://127.0.0.1:4002';
@@ -49,15 +45,10 @@ class ServerlessOfflineSnsEvents {
     utils?: PluginUtils,
   ) {
     this.log = utils?.log ?? consoleLog;
-    this.hooks = {
-      'offline:start:init': () => this.start(),
-      'offline:start:end': () => this.stop(),
-      'offline:start': async () => {
-        await this.start();
-        const stop = () => void this.stop();
-        process.once('SIGINT', stop).once('SIGTERM', stop);
-      },
-    };
+    this.hooks = offlineHooks(
+      () => this.start(),
+      () => this.stop(),
+    );
   }
 
   private setting(name: string, fallback: string): string {

@@ -13,14 +13,11 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { ATTRIBUTE } from '../shared/sns/message';
 import { NotificationError, parseNotification, snsEvent } from './lambda-events/sns-event';
 import type { SnsEventDefinition } from './sns-event-definition';
+import type { SourceLog } from '../offline-kafka-events/plugin-support';
 
 export type Invoke = (functionKey: string, event: SNSEvent) => Promise<unknown>;
 
-export interface SourceLog {
-  notice(line: string): void;
-  warning(line: string): void;
-  error(line: string): void;
-}
+export type { SourceLog } from '../offline-kafka-events/plugin-support';
 
 export interface SnsEventSourceOptions {
   /** Wait before retry n is n × this (Lambda waits about 1 and 2 minutes; locally shorter). */
