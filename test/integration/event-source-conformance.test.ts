@@ -11,7 +11,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MSKEvent, MSKRecord } from 'aws-lambda';
-import { CompressionTypes, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, type Message } from 'kafkajs';
 import {
   parseKafkaEventDefinition,
   type RawKafkaEvent,
@@ -24,6 +24,7 @@ import {
 } from '../../offline-kafka-events/lambda-events/on-failure-record';
 import { MSK_EVENT_SCHEMA, SELF_MANAGED_EVENT_SCHEMA, validate } from '../helpers/kafka-event-schema';
 import { brokers, createTopics, header, readTopic, testKafka, uniqueName, withAdmin } from '../helpers/kafka';
+import { eventSourceFixture } from '../helpers/event-sources';
 import { waitFor } from '../helpers/wait';
 
 jest.setTimeout(60000);
@@ -80,8 +81,7 @@ class Recorder {
   }
 }
 
-const sources: KafkaEventSource[] = [];
-let producer: Producer;
+const { sources, producer } = eventSourceFixture();
 
 function source(
   topic: string,
@@ -117,7 +117,7 @@ function source(
 }
 
 async function produce(topic: string, messages: Message[], partition?: number): Promise<void> {
-  await producer.send({
+  await producer().send({
     topic,
     acks: -1,
     messages: messages.map((m) => (partition === undefined ? m : { ...m, partition })),
@@ -154,19 +154,6 @@ async function waitCommitted(group: string, topic: string, expected: Record<numb
     throw new Error(`${err.message} (committed: ${JSON.stringify(last)})`);
   });
 }
-
-beforeAll(async () => {
-  producer = testKafka().producer();
-  await producer.connect();
-});
-
-afterEach(async () => {
-  await Promise.all(sources.splice(0).map((s) => s.stop()));
-});
-
-afterAll(async () => {
-  await producer.disconnect();
-});
 
 describe('event shape and record details', () => {
   it('MSK: "Lambda sends the batch of messages in the event parameter" with eventSource aws:kafka, eventSourceArn, bootstrapServers and records keyed "<topic>-<partition>" — validates against the published event schema, null keys, repeated and binary headers and tombstones included', async () => {
@@ -205,7 +192,7 @@ describe('event shape and record details', () => {
   it('compressed record batches (gzip) are delivered decompressed, as any Kafka consumer reads them', async () => {
     const topic = uniqueName('gzip');
     await createTopics([{ topic, partitions: 1 }]);
-    await producer.send({
+    await producer().send({
       topic,
       acks: -1,
       compression: CompressionTypes.GZIP,

@@ -3,11 +3,11 @@
  * load balancing inside a group, batchSize, and commits only after the function succeeded.
  */
 import type { MSKEvent } from 'aws-lambda';
-import type { Producer } from 'kafkajs';
 import { parseKafkaEventDefinition } from '../../offline-kafka-events/kafka-event-definition';
 import { KafkaEventSource, type SourceLog } from '../../offline-kafka-events/kafka-event-source';
 import { deliveredRecords } from '../../shared/record/kafka-event';
 import { brokers, createTopics, testKafka, uniqueName, withAdmin } from '../helpers/kafka';
+import { eventSourceFixture } from '../helpers/event-sources';
 import { waitFor } from '../helpers/wait';
 
 const quiet: SourceLog = { notice: () => undefined, warning: () => undefined, error: () => undefined };
@@ -29,8 +29,7 @@ function collector(): Received & { invoke: (e: unknown) => Promise<void> } {
   };
 }
 
-const sources: KafkaEventSource[] = [];
-let producer: Producer;
+const { sources, producer } = eventSourceFixture();
 
 function source(
   topic: string,
@@ -51,7 +50,7 @@ function source(
 }
 
 async function produce(topic: string, count: number): Promise<void> {
-  await producer.send({
+  await producer().send({
     topic,
     acks: -1,
     messages: Array.from({ length: count }, (_, i) => ({
@@ -61,19 +60,6 @@ async function produce(topic: string, count: number): Promise<void> {
     })),
   });
 }
-
-beforeAll(async () => {
-  producer = testKafka().producer();
-  await producer.connect();
-});
-
-afterEach(async () => {
-  await Promise.all(sources.splice(0).map((s) => s.stop()));
-});
-
-afterAll(async () => {
-  await producer.disconnect();
-});
 
 it('delivers the records in the MSK event shape, each partition in offset order', async () => {
   const topic = uniqueName('shape');
