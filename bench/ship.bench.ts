@@ -1,7 +1,9 @@
 /**
  * The shipper against kcat: the same generated access log (1,000,000 lines, and a smaller one to show that
  * memory stays flat as the file grows) sent to the same broker in the same run, each to a fresh topic.
- * Reported: lines/s and peak RSS (VmHWM of the child), and a check that every line arrived.
+ * Reported: lines/s and peak RSS (VmHWM of the child), and a check that every line arrived. A third row sends
+ * the shipper's records through the shipper's producer without reading or parsing anything
+ * (ship-client-ceiling.ts): the most the Kafka client itself allows.
  *
  *   npm run bench -- ship [--sizes=250000,1000000] [--batch-size=1000]
  *
@@ -113,7 +115,8 @@ const bench: Benchmark = {
         const id = randomUUID().slice(0, 8);
         const shipTopic = `bench-ship-${id}`;
         const kcatTopic = `bench-kcat-${id}`;
-        const topics = [shipTopic, `${shipTopic}-dlq`, kcatTopic];
+        const clientTopic = `bench-client-${id}`;
+        const topics = [shipTopic, `${shipTopic}-dlq`, kcatTopic, clientTopic];
         await createTopics(brokers, topics);
         try {
           const ship: ChildRun = await measureCommand(
@@ -147,6 +150,18 @@ const bench: Benchmark = {
             file,
           ]);
           if (kcat.exitCode !== 0) throw new Error(`kcat failed: ${kcat.stderr}`);
+          const client: ChildRun = await measureCommand(
+            process.execPath,
+            [
+              '--max-semi-space-size=8',
+              join(__dirname, 'ship-client-ceiling.js'),
+              file,
+              String(lines),
+              batchSize,
+            ],
+            { env: { KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC: clientTopic, LOG_LEVEL: 'warn' } },
+          );
+          if (client.exitCode !== 0) throw new Error(`the client ceiling run failed: ${client.stderr}`);
           const shipRate = lines / ship.seconds;
           const kcatRate = lines / kcat.seconds;
           const mib = (bytes / 2 ** 20).toFixed(0);
@@ -171,6 +186,16 @@ const bench: Benchmark = {
               count(await topicSize(brokers, kcatTopic)),
               '',
             ],
+            [
+              count(lines),
+              mib,
+              'kafkajs alone',
+              client.seconds.toFixed(1),
+              count(lines / client.seconds),
+              client.peakRssMiB.toFixed(0),
+              count(await topicSize(brokers, clientTopic)),
+              `${((100 * lines) / client.seconds / kcatRate).toFixed(0)} %`,
+            ],
           );
         } finally {
           await deleteTopics(brokers, topics);
@@ -184,7 +209,8 @@ const bench: Benchmark = {
     console.log(
       `\nnginx-kafka-ship parses every line, writes the JSON record keyed by client address and waits for acks=all` +
         ` per batch of ${batchSize} lines (idempotent producer, kafkajs); kcat sends each line as it is, unkeyed` +
-        ` (librdkafka). Wall-clock seconds include process start and connecting.`,
+        ` (librdkafka). "kafkajs alone" sends the shipper's records, encoded once, through the same producer with` +
+        ` nothing read or parsed: the client's own ceiling. Wall-clock seconds include process start and connecting.`,
     );
   },
 };

@@ -53,10 +53,6 @@ interface Batch {
 
 export class ShipError extends Error {}
 
-function position(reader: FileReader, line: ReadLine): string {
-  return reader.file === reader.label ? `byte ${line.start}` : `${reader.file} byte ${line.start}`;
-}
-
 export class Shipper {
   readonly stats: ShipStats;
   private readers: FileReader[] = [];
@@ -241,12 +237,13 @@ export class Shipper {
     if (lines.length === 0) return;
     let group = batch.groups.get(reader.label);
     if (!group) {
-      group = { path: reader.label, lines: [], positions: [] };
+      group = { path: reader.label, lines: [], files: [], starts: [] };
       batch.groups.set(reader.label, group);
     }
     for (const line of lines) {
       group.lines.push(line.text);
-      group.positions.push(position(reader, line));
+      group.files.push(reader.file);
+      group.starts.push(line.start);
       batch.bytes += line.end - line.start;
     }
     batch.lines += lines.length;

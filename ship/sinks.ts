@@ -14,8 +14,12 @@ export interface LineGroup {
   /** The path the user named; records carry `source: file:<path>`. */
   path: string;
   lines: string[];
-  /** Where each line starts in the file actually read, for dead-letter positions. */
-  positions: string[];
+  /**
+   * Per line, the file actually read (the path itself, or a rotated name) and the byte offset where the line
+   * starts in it: plain values, so only a rejected line pays for the text of its dead-letter position.
+   */
+  files: string[];
+  starts: number[];
 }
 
 export interface SendCounts {
@@ -40,6 +44,12 @@ export interface Sink {
 }
 
 export class StartError extends Error {}
+
+/** `byte 1234`, or `access.log.1 byte 1234` for a line read from a rotated file. */
+export function positionOf(group: LineGroup, index: number): string {
+  const file = group.files[index]!;
+  return file === group.path ? `byte ${group.starts[index]}` : `${file} byte ${group.starts[index]}`;
+}
 
 export class KafkaSink implements Sink {
   readonly target: string;
@@ -90,7 +100,7 @@ export class KafkaSink implements Sink {
         group.lines,
         { source: `file:${group.path}`, logFormat: this.format.name },
         this.format.parse,
-        (i) => group.positions[i]!,
+        (i) => positionOf(group, i),
       );
       records.push(...batch.records);
       deadLetters.push(...batch.deadLetters);

@@ -2,11 +2,12 @@
  * One idempotent producer per Lambda container (per process locally), created on first use and reused by
  * warm invocations. A failed connection is forgotten, so the next invocation connects afresh.
  */
-import { Partitioners, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
+import type { Kafka, Producer, TopicMessages } from 'kafkajs';
 import { loadConfig, type PipelineConfig } from '../config';
 import { logger } from '../log';
 import { forgetBootstrapBrokers } from './bootstrap';
 import { connectKafka, createKafka } from './client';
+import { KeyHashPartitioner } from './partitioner';
 
 let shared: Promise<Producer> | undefined;
 
@@ -17,8 +18,9 @@ export function createProducer(config: PipelineConfig, kafka: Kafka = createKafk
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
-    // murmur2, as the Java client: a key lands on the same partition whichever client produced it.
-    createPartitioner: Partitioners.DefaultPartitioner,
+    // murmur2, as the Java client and kafkajs's DefaultPartitioner: a key lands on the same partition
+    // whichever client produced it.
+    createPartitioner: KeyHashPartitioner,
   });
 }
 

@@ -1,0 +1,48 @@
+/**
+ * The ceiling the Kafka client sets for the shipper, run by the ship benchmark in a child process: the
+ * shipper's own records (the first `batch` lines of the file, parsed and encoded once) sent again and again
+ * through the shipper's producer (kafkajs, idempotent, acks=all, one request in flight) until `lines`
+ * records went out. No reading, parsing or checkpointing: what is left is the client and the broker.
+ *
+ *   node dist/bench/ship-client-ceiling.js <access.log> <lines> <batch>
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { loadConfig } from '../shared/config';
+import { prepareLines } from '../shared/ingest/ingest-lines';
+import { createProducer, sendAll } from '../shared/kafka/producer';
+
+function firstLines(file: string, count: number): string[] {
+  const fd = openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(1024 * count);
+    const n = readSync(fd, buffer, 0, buffer.length, 0);
+    return buffer.toString('utf8', 0, n).split('\n').slice(0, count);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function main(file: string, lines: number, batch: number): Promise<void> {
+  const config = loadConfig();
+  const { records } = prepareLines(firstLines(file, batch), {
+    source: `file:${file}`,
+    logFormat: 'combined',
+  });
+  const producer = createProducer(config);
+  await producer.connect();
+  try {
+    for (let sent = 0; sent < lines; sent += records.length) {
+      await sendAll(producer, [
+        { topic: config.topic, messages: records.slice(0, Math.min(records.length, lines - sent)) },
+      ]);
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+const [file, lines, batch] = process.argv.slice(2);
+main(file!, Number(lines), Number(batch)).catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
