@@ -18,6 +18,7 @@ import { promisify } from 'node:util';
 import { splitBrokers } from '../shared/config';
 import { logLevel } from 'kafkajs';
 import { createKafka } from '../shared/kafka/client';
+import { isRunning, readPid } from './pid-file';
 import { projectRoot } from './project-root';
 
 const run = promisify(execFile);
@@ -258,25 +259,7 @@ async function formatStorage(options: BrokerOptions): Promise<void> {
   }
 }
 
-function readPid(file: string): number | null {
-  if (!existsSync(file)) return null;
-  const pid = Number(readFileSync(file, 'utf8').trim());
-  return Number.isInteger(pid) && pid > 0 ? pid : null;
-}
-
-/** True when pid is alive and is a Kafka broker (guards against a reused pid). */
-function isBrokerProcess(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('kafka.Kafka');
-  } catch {
-    return true; // no /proc (macOS): trust the pid file
-  }
-}
+const isBrokerProcess = (pid: number): boolean => isRunning(pid, 'kafka.Kafka');
 
 async function startWithJava(options: BrokerOptions, brokers: string[]): Promise<void> {
   const major = await javaMajorVersion();

@@ -6,11 +6,12 @@
  *     port with its state in one folder (default .redis/: data with an append-only file, log, pid file).
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import { DEFAULT_REDIS_URL } from '../shared/store/redis';
+import { isRunning, readPid } from '../local-kafka/pid-file';
 import { projectRoot } from '../local-kafka/project-root';
 
 const run = promisify(execFile);
@@ -129,24 +130,7 @@ export async function startRedis(options: RedisOptions): Promise<StartedRedis> {
   throw new RedisLauncherError(`redis-server did not answer on ${options.url} within 15 s; see ${p.log}`);
 }
 
-function readPid(file: string): number | null {
-  if (!existsSync(file)) return null;
-  const pid = Number(readFileSync(file, 'utf8').trim());
-  return Number.isInteger(pid) && pid > 0 ? pid : null;
-}
-
-function isRedisProcess(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('redis-server');
-  } catch {
-    return true;
-  }
-}
+const isRedisProcess = (pid: number): boolean => isRunning(pid, 'redis-server');
 
 /** Stops the redis-server this project started (found by its pid file); one it reused is left alone. */
 export async function stopRedis(options: RedisOptions): Promise<'stopped' | 'not-running'> {
