@@ -4,14 +4,6 @@
  */
 import { raiseAlerts } from '../shared/alerts/raise';
 import { kafkaBatchHandler } from '../shared/consumer/batch-handler';
-import { endOfRedisInvocation } from '../shared/store/redis';
+import { releasingRedis } from '../shared/store/redis';
 
-const work = kafkaBatchHandler('alerts', raiseAlerts);
-
-export const handler: typeof work = async (event, context) => {
-  try {
-    return await work(event, context);
-  } finally {
-    await endOfRedisInvocation();
-  }
-};
+export const handler = releasingRedis(kafkaBatchHandler('alerts', raiseAlerts));

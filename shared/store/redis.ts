@@ -49,3 +49,16 @@ export async function disconnectSharedRedis(): Promise<void> {
 export async function endOfRedisInvocation(): Promise<void> {
   if (process.env.IS_LOCAL === 'true') await disconnectSharedRedis();
 }
+
+/** A consumer handler that ends every invocation with {@link endOfRedisInvocation}, whatever the outcome. */
+export function releasingRedis<A extends unknown[], R>(
+  work: (...args: A) => Promise<R>,
+): (...args: A) => Promise<R> {
+  return async (...args) => {
+    try {
+      return await work(...args);
+    } finally {
+      await endOfRedisInvocation();
+    }
+  };
+}
