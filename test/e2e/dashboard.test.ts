@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { chromium, type Browser } from 'playwright-core';
-import { startOffline, isServerReady, type RunningOffline } from '../../demo/offline';
+import type { RunningOffline } from '../../demo/offline';
 import { TrafficFold } from '../../shared/analytics/fold';
 import { statsFromFold, type TrafficStats } from '../../shared/analytics/stats';
 import { createProducer } from '../../shared/kafka/producer';
@@ -19,7 +19,7 @@ import { clearStore } from '../../shared/store/analytics-store';
 import { createRedis } from '../../shared/store/redis';
 import { ROOT, fixtureLines, sampleLog } from '../helpers/fixtures';
 import { createTopics, header, readTopic, uniqueName } from '../helpers/kafka';
-import { freePort } from '../helpers/ports';
+import { startTestOffline } from '../helpers/offline';
 import { waitFor } from '../helpers/wait';
 
 jest.setTimeout(180000);
@@ -40,21 +40,11 @@ beforeAll(async () => {
     { topic: deadLetterTopic, partitions: 1 },
     { topic: alertsTopic, partitions: 1 },
   ]);
-  offline = startOffline({
-    cwd: ROOT,
-    httpPort: await freePort(),
-    lambdaPort: await freePort(),
-    env: {
-      KAFKA_TOPIC: topic,
-      KAFKA_DLQ_TOPIC: deadLetterTopic,
-      KAFKA_ALERTS_TOPIC: alertsTopic,
-      KAFKA_GROUP_PREFIX: `${topic}-`,
-      ANALYTICS_PREFIX: prefix,
-      ALERT_SCAN_MIN: '5',
-      LOG_LEVEL: 'info',
-    },
+  offline = await startTestOffline({
+    topic,
+    deadLetterTopic,
+    env: { KAFKA_ALERTS_TOPIC: alertsTopic, ANALYTICS_PREFIX: prefix, ALERT_SCAN_MIN: '5' },
   });
-  await offline.waitFor(isServerReady, 120000, 'serverless offline to be ready');
 });
 
 afterAll(async () => {

@@ -3,11 +3,11 @@
  * lines POSTed to the ingest endpoint, and every consumer function invoked by the real broker.
  */
 import { DemoTally, fanoutVerdict, loadBalancingVerdict } from '../../demo/tally';
-import { startOffline, isServerReady, type RunningOffline } from '../../demo/offline';
+import type { RunningOffline } from '../../demo/offline';
 import { DLQ_HEADER } from '../../shared/record/contract';
-import { ROOT, sampleLog } from '../helpers/fixtures';
+import { sampleLog } from '../helpers/fixtures';
 import { createTopics, header, readTopic, uniqueName } from '../helpers/kafka';
-import { freePort } from '../helpers/ports';
+import { startTestOffline } from '../helpers/offline';
 import { waitFor } from '../helpers/wait';
 
 jest.setTimeout(180000);
@@ -21,18 +21,7 @@ beforeAll(async () => {
     { topic, partitions: 3 },
     { topic: deadLetterTopic, partitions: 1 },
   ]);
-  offline = startOffline({
-    cwd: ROOT,
-    httpPort: await freePort(),
-    lambdaPort: await freePort(),
-    env: {
-      KAFKA_TOPIC: topic,
-      KAFKA_DLQ_TOPIC: deadLetterTopic,
-      KAFKA_GROUP_PREFIX: `${topic}-`,
-      LOG_LEVEL: 'info',
-    },
-  });
-  await offline.waitFor(isServerReady, 120000, 'serverless offline to be ready');
+  offline = await startTestOffline({ topic, deadLetterTopic });
 });
 
 afterAll(async () => {
