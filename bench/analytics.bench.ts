@@ -27,6 +27,9 @@ interface Timed extends ChildRun {
 
 const GNU_TIME = '/usr/bin/time';
 
+const TOTALS = ['validRequests', 'uniqueVisitors', 'bandwidth'] as const;
+type Totals = Pick<TrafficStats['totals'], (typeof TOTALS)[number]>;
+
 /** Runs the command under GNU time when installed (CPU seconds and peak RSS of the command itself). */
 async function timed(what: string, command: string, args: string[]): Promise<Timed> {
   const withTime = existsSync(GNU_TIME);
@@ -72,8 +75,27 @@ const benchmark: Benchmark = {
       const g = JSON.parse(readFileSync(goOut, 'utf8')) as {
         general: { valid_requests: number; unique_visitors: number; bandwidth: number };
       };
+      const totals: Record<'ours' | 'go', Totals> = {
+        ours: o.totals,
+        go: {
+          validRequests: g.general.valid_requests,
+          uniqueVisitors: g.general.unique_visitors,
+          bandwidth: g.general.bandwidth,
+        },
+      };
       const rate = (run: ChildRun) => lines / run.seconds;
       const cpuRate = (run: Timed) => (run.cpuSeconds ? count(lines / run.cpuSeconds) : 'n/a');
+      const row = (tool: string, run: Timed, t: Totals) => [
+        tool,
+        run.seconds.toFixed(1),
+        count(rate(run)),
+        run.cpuSeconds?.toFixed(1) ?? 'n/a',
+        cpuRate(run),
+        run.peakRssMiB.toFixed(0),
+        count(t.validRequests),
+        count(t.uniqueVisitors),
+        count(t.bandwidth),
+      ];
       console.log(
         table([
           [
@@ -87,34 +109,11 @@ const benchmark: Benchmark = {
             'unique visitors',
             'bandwidth',
           ],
-          [
-            'this project (parse + fold, one process)',
-            ours.seconds.toFixed(1),
-            count(rate(ours)),
-            ours.cpuSeconds?.toFixed(1) ?? 'n/a',
-            cpuRate(ours),
-            ours.peakRssMiB.toFixed(0),
-            count(o.totals.validRequests),
-            count(o.totals.uniqueVisitors),
-            count(o.totals.bandwidth),
-          ],
-          [
-            'GoAccess',
-            go.seconds.toFixed(1),
-            count(rate(go)),
-            go.cpuSeconds?.toFixed(1) ?? 'n/a',
-            cpuRate(go),
-            go.peakRssMiB.toFixed(0),
-            count(g.general.valid_requests),
-            count(g.general.unique_visitors),
-            count(g.general.bandwidth),
-          ],
+          row('this project (parse + fold, one process)', ours, totals.ours),
+          row('GoAccess', go, totals.go),
         ]),
       );
-      const agree =
-        o.totals.validRequests === g.general.valid_requests &&
-        o.totals.uniqueVisitors === g.general.unique_visitors &&
-        o.totals.bandwidth === g.general.bandwidth;
+      const agree = TOTALS.every((key) => totals.ours[key] === totals.go[key]);
       const cpuRatio =
         ours.cpuSeconds && go.cpuSeconds
           ? `, ${(go.cpuSeconds / ours.cpuSeconds).toFixed(1)}× by CPU time`
