@@ -101,10 +101,6 @@ export class Shipper {
     this.wake?.();
   }
 
-  get isStopping(): boolean {
-    return this.stopping;
-  }
-
   /** Opens every file, resuming from the checkpoint: throws ShipError naming a file that cannot be read. */
   open(): void {
     const saved = this.options.checkpointFile ? loadCheckpoint(this.options.checkpointFile) : [];
@@ -305,10 +301,6 @@ export class Shipper {
     return batch;
   }
 
-  private groups(batch: Batch): LineGroup[] {
-    return [...batch.groups.values()];
-  }
-
   /** Sends one prepared batch until the broker takes it: backoff from 0.5 s to 10 s, forever unless stopped. */
   private async deliver(prepared: Prepared): Promise<boolean> {
     let wait = 500;
@@ -390,14 +382,14 @@ export class Shipper {
       for (;;) {
         const batch = await this.collect();
         // Parse and encode this batch while the previous one is still on its way.
-        const prepared = batch.lines > 0 ? this.sink.prepare(this.groups(batch)) : undefined;
+        const prepared = batch.lines > 0 ? this.sink.prepare([...batch.groups.values()]) : undefined;
         if (!(await settle())) {
           this.stats.unacknowledged += batch.lines;
           break;
         }
         if (prepared) {
           inFlight = { batch, prepared, delivery: this.deliver(prepared) };
-        } else if (this.dirty && !inFlight) {
+        } else if (this.dirty) {
           this.writeCheckpoint();
         }
         if (batch.lines === 0 && (this.stopping || this.readers.every((r) => r.finished))) break;
