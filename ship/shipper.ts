@@ -220,6 +220,15 @@ export class Shipper {
     }
   }
 
+  /** Waits `ms`, or less when stop() is called meanwhile. */
+  private async pause(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.wake = resolve;
+      setTimeout(resolve, ms);
+    });
+    this.wake = undefined;
+  }
+
   private finish(reader: FileReader): void {
     reader.finished = true;
     this.dirty = true;
@@ -285,11 +294,7 @@ export class Shipper {
       if (full || (!follow && allDone) || this.stopping) break;
       if (batch.lines > 0 && Date.now() >= deadline) break;
       if (!progressed) {
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          setTimeout(resolve, Math.min(pollMs, deadline - Date.now()));
-        });
-        this.wake = undefined;
+        await this.pause(Math.min(pollMs, deadline - Date.now()));
       } else {
         // Let the batch in flight make progress on the network between reads.
         await new Promise<void>((r) => setImmediate(r));
@@ -320,11 +325,7 @@ export class Shipper {
         }
         this.stats.retries++;
         logger.warn('ship.send_retry', { target: this.sink.target, inMs: wait, error: err });
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          setTimeout(resolve, wait);
-        });
-        this.wake = undefined;
+        await this.pause(wait);
         wait = Math.min(wait * 2, 10000);
       }
     }
