@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Admin } from 'kafkajs';
 import { defaultBrokerOptions, kafkaAnswers } from '../local-kafka/launcher';
 import { splitBrokers } from '../shared/config';
 import { createKafka } from '../shared/kafka/client';
@@ -58,35 +59,32 @@ function option(args: string[], name: string, fallback: string): string {
   return args.find((a) => a.startsWith(prefix))?.slice(prefix.length) ?? fallback;
 }
 
-async function topicSize(brokers: string[], topic: string): Promise<number> {
+async function withAdmin<T>(brokers: string[], work: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = createKafka({ brokers, clientId: 'bench' }).admin();
   await admin.connect();
   try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+    return await work(admin);
   } finally {
     await admin.disconnect();
   }
+}
+
+async function topicSize(brokers: string[], topic: string): Promise<number> {
+  const offsets = await withAdmin(brokers, (admin) => admin.fetchTopicOffsets(topic));
+  return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
 }
 
 async function createTopics(brokers: string[], topics: string[]): Promise<void> {
-  const admin = createKafka({ brokers, clientId: 'bench' }).admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
+  await withAdmin(brokers, (admin) =>
+    admin.createTopics({
       topics: topics.map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })),
       waitForLeaders: true,
-    });
-  } finally {
-    await admin.disconnect();
-  }
+    }),
+  );
 }
 
 async function deleteTopics(brokers: string[], topics: string[]): Promise<void> {
-  const admin = createKafka({ brokers, clientId: 'bench' }).admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics }).catch(() => undefined);
-  await admin.disconnect();
+  await withAdmin(brokers, (admin) => admin.deleteTopics({ topics })).catch(() => undefined);
 }
 
 const bench: Benchmark = {
@@ -162,40 +160,25 @@ const bench: Benchmark = {
             { env: { KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC: clientTopic, LOG_LEVEL: 'warn' } },
           );
           if (client.exitCode !== 0) throw new Error(`the client ceiling run failed: ${client.stderr}`);
-          const shipRate = lines / ship.seconds;
           const kcatRate = lines / kcat.seconds;
           const mib = (bytes / 2 ** 20).toFixed(0);
+          const row = async (tool: string, run: ChildRun, topic: string, vsKcat: boolean) => {
+            const rate = lines / run.seconds;
+            return [
+              count(lines),
+              mib,
+              tool,
+              run.seconds.toFixed(1),
+              count(rate),
+              run.peakRssMiB.toFixed(0),
+              count(await topicSize(brokers, topic)),
+              vsKcat ? `${((100 * rate) / kcatRate).toFixed(0)} %` : '',
+            ];
+          };
           rows.push(
-            [
-              count(lines),
-              mib,
-              'nginx-kafka-ship',
-              ship.seconds.toFixed(1),
-              count(shipRate),
-              ship.peakRssMiB.toFixed(0),
-              count(await topicSize(brokers, shipTopic)),
-              `${((100 * shipRate) / kcatRate).toFixed(0)} %`,
-            ],
-            [
-              count(lines),
-              mib,
-              'kcat -P -l',
-              kcat.seconds.toFixed(1),
-              count(kcatRate),
-              kcat.peakRssMiB.toFixed(0),
-              count(await topicSize(brokers, kcatTopic)),
-              '',
-            ],
-            [
-              count(lines),
-              mib,
-              'kafkajs alone',
-              client.seconds.toFixed(1),
-              count(lines / client.seconds),
-              client.peakRssMiB.toFixed(0),
-              count(await topicSize(brokers, clientTopic)),
-              `${((100 * lines) / client.seconds / kcatRate).toFixed(0)} %`,
-            ],
+            await row('nginx-kafka-ship', ship, shipTopic, true),
+            await row('kcat -P -l', kcat, kcatTopic, false),
+            await row('kafkajs alone', client, clientTopic, true),
           );
         } finally {
           await deleteTopics(brokers, topics);

@@ -137,10 +137,6 @@ export class FileReader {
     this.known = fingerprintAt(this.fd, startOffset);
   }
 
-  get id(): string {
-    return `${this.identity.dev}:${this.identity.ino}`;
-  }
-
   size(): number {
     return this.fd >= 0 ? fstatSync(this.fd).size : this.offset;
   }

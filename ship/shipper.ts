@@ -101,10 +101,6 @@ export class Shipper {
     this.wake?.();
   }
 
-  get isStopping(): boolean {
-    return this.stopping;
-  }
-
   /** Opens every file, resuming from the checkpoint: throws ShipError naming a file that cannot be read. */
   open(): void {
     const saved = this.options.checkpointFile ? loadCheckpoint(this.options.checkpointFile) : [];
@@ -224,6 +220,15 @@ export class Shipper {
     }
   }
 
+  /** Waits `ms`, or less when stop() is called meanwhile. */
+  private async pause(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.wake = resolve;
+      setTimeout(resolve, ms);
+    });
+    this.wake = undefined;
+  }
+
   private finish(reader: FileReader): void {
     reader.finished = true;
     this.dirty = true;
@@ -289,11 +294,7 @@ export class Shipper {
       if (full || (!follow && allDone) || this.stopping) break;
       if (batch.lines > 0 && Date.now() >= deadline) break;
       if (!progressed) {
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          setTimeout(resolve, Math.min(pollMs, deadline - Date.now()));
-        });
-        this.wake = undefined;
+        await this.pause(Math.min(pollMs, deadline - Date.now()));
       } else {
         // Let the batch in flight make progress on the network between reads.
         await new Promise<void>((r) => setImmediate(r));
@@ -303,10 +304,6 @@ export class Shipper {
       touched.fingerprint = touched.reader.fingerprint(touched.offset);
     for (const reader of this.readers) if (reader.finished) reader.close();
     return batch;
-  }
-
-  private groups(batch: Batch): LineGroup[] {
-    return [...batch.groups.values()];
   }
 
   /** Sends one prepared batch until the broker takes it: backoff from 0.5 s to 10 s, forever unless stopped. */
@@ -328,11 +325,7 @@ export class Shipper {
         }
         this.stats.retries++;
         logger.warn('ship.send_retry', { target: this.sink.target, inMs: wait, error: err });
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          setTimeout(resolve, wait);
-        });
-        this.wake = undefined;
+        await this.pause(wait);
         wait = Math.min(wait * 2, 10000);
       }
     }
@@ -390,14 +383,14 @@ export class Shipper {
       for (;;) {
         const batch = await this.collect();
         // Parse and encode this batch while the previous one is still on its way.
-        const prepared = batch.lines > 0 ? this.sink.prepare(this.groups(batch)) : undefined;
+        const prepared = batch.lines > 0 ? this.sink.prepare([...batch.groups.values()]) : undefined;
         if (!(await settle())) {
           this.stats.unacknowledged += batch.lines;
           break;
         }
         if (prepared) {
           inFlight = { batch, prepared, delivery: this.deliver(prepared) };
-        } else if (this.dirty && !inFlight) {
+        } else if (this.dirty) {
           this.writeCheckpoint();
         }
         if (batch.lines === 0 && (this.stopping || this.readers.every((r) => r.finished))) break;

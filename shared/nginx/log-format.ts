@@ -15,7 +15,7 @@ import { isIP } from 'node:net';
 import { COMBINED_FORMAT, parseCombined } from './combined';
 import { decodeNginxEscapes } from './escapes';
 import type { NginxRecord, ParseResult } from './record';
-import { parseRequestLine } from './request-line';
+import { parseRequestLine, splitTarget } from './request-line';
 import { timeLocalToIso } from './time-local';
 
 export type EscapeMode = 'default' | 'json' | 'none';
@@ -350,11 +350,11 @@ function compileGeneric(spec: Specification): CompiledLogFormat {
       const uri = text('request_uri') ?? text('uri');
       const protocol = text('server_protocol');
       request = [method, uri, protocol].filter((p) => p !== null).join(' ');
-      const q = uri?.indexOf('?') ?? -1;
+      const target = uri === null ? undefined : splitTarget(uri);
       requestParts = {
         method,
-        path: uri === null ? null : q === -1 ? uri : uri.slice(0, q),
-        query: uri !== null && q !== -1 ? uri.slice(q + 1) : (text('args') ?? text('query_string')),
+        path: target?.path ?? null,
+        query: target?.query ?? text('args') ?? text('query_string'),
         protocol,
       };
     }

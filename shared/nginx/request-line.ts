@@ -31,8 +31,11 @@ export function parseRequestLine(request: string): RequestParts {
   }
   if (rest.length === 0) return { ...NONE, method, protocol };
 
-  const q = rest.indexOf('?');
-  return q === -1
-    ? { method, path: rest, query: null, protocol }
-    : { method, path: rest.slice(0, q), query: rest.slice(q + 1), protocol };
+  return { method, ...splitTarget(rest), protocol };
+}
+
+/** A request target split at its first `?`: `/a?b=1` → path `/a`, query `b=1`; no `?`, no query. */
+export function splitTarget(target: string): { path: string; query: string | null } {
+  const q = target.indexOf('?');
+  return q === -1 ? { path: target, query: null } : { path: target.slice(0, q), query: target.slice(q + 1) };
 }

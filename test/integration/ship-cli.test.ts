@@ -103,6 +103,8 @@ describe('shipping through the ingest HTTP endpoint', () => {
   let down = false;
   let refused = 0;
 
+  const savedEnv = { KAFKA_TOPIC: process.env.KAFKA_TOPIC, KAFKA_DLQ_TOPIC: process.env.KAFKA_DLQ_TOPIC };
+
   beforeAll(async () => {
     topics = await topicPair();
     process.env.KAFKA_TOPIC = topics.topic;
@@ -143,6 +145,10 @@ describe('shipping through the ingest HTTP endpoint', () => {
   afterAll(async () => {
     server?.close();
     await disconnectSharedProducer();
+    for (const [name, value] of Object.entries(savedEnv)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
   });
 
   it('posts batches to the endpoint and counts what it accepted and dead-lettered', async () => {
