@@ -114,15 +114,24 @@ async function readyConsumer(channel: Channel, onDelivery: (d: Delivery) => void
   return subscription;
 }
 
+/** A three-partition channel with a ready consumer that collects every delivery (throughput, latency). */
+async function listening(
+  broker: Broker,
+  name: string,
+): Promise<{ channel: Channel; received: Delivery[]; subscription: Subscription }> {
+  const channel = await broker.channel(name, { partitions: 3 });
+  const received: Delivery[] = [];
+  const subscription = await readyConsumer(channel, (d) => received.push(d));
+  return { channel, received, subscription };
+}
+
 async function throughput(
   broker: Broker,
   sizes: ScenarioSizes,
   tag: string,
   progress: Progress,
 ): Promise<ThroughputResult> {
-  const channel = await broker.channel(`${tag}-throughput`, { partitions: 3 });
-  const received: Delivery[] = [];
-  const subscription = await readyConsumer(channel, (d) => received.push(d));
+  const { channel, received, subscription } = await listening(broker, `${tag}-throughput`);
   const messages = wires(sizes.records);
   const started = Date.now();
   for (let i = 0; i < messages.length; i += CHUNK) {
@@ -151,9 +160,7 @@ async function latency(
   tag: string,
   progress: Progress,
 ): Promise<LatencyResult> {
-  const channel = await broker.channel(`${tag}-latency`, { partitions: 3 });
-  const received: Delivery[] = [];
-  const subscription = await readyConsumer(channel, (d) => received.push(d));
+  const { channel, received, subscription } = await listening(broker, `${tag}-latency`);
   for (const message of wires(sizes.latencySamples)) {
     await channel.send(stamp([message]));
     await new Promise((r) => setTimeout(r, sizes.latencyIntervalMs));

@@ -6,6 +6,7 @@
  */
 import type { GetBootstrapBrokersResponse, KafkaClient } from '@aws-sdk/client-kafka';
 import type { ConnectionConfig, KafkaAuth } from '../config';
+import { cachedUntilFailure } from './cache';
 
 type BootstrapField = keyof GetBootstrapBrokersResponse;
 
@@ -85,31 +86,22 @@ export function discoverBootstrapBrokers(
       new BootstrapError('set KAFKA_BROKERS, or MSK_CLUSTER_ARN to discover the brokers of an MSK cluster'),
     );
   }
-  const key = `${clusterArn} ${auth} ${endpoint}`;
-  let found = cache.get(key);
-  if (!found) {
-    found = (async () => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const sdk = require('@aws-sdk/client-kafka') as typeof import('@aws-sdk/client-kafka');
-      let response: GetBootstrapBrokersResponse;
-      try {
-        response = await kafkaClient(connection.region).send(
-          new sdk.GetBootstrapBrokersCommand({ ClusterArn: clusterArn }),
-        );
-      } catch (err) {
-        throw new BootstrapError(
-          `GetBootstrapBrokers failed for ${clusterArn}: ${(err as Error).message} ` +
-            '(the caller needs kafka:GetBootstrapBrokers, and network access to the MSK API: a NAT gateway or a kafka VPC endpoint)',
-        );
-      }
-      return pickBootstrapBrokers(response, clusterArn, auth, endpoint);
-    })();
-    cache.set(key, found);
-    found.catch(() => {
-      if (cache.get(key) === found) cache.delete(key);
-    });
-  }
-  return found;
+  return cachedUntilFailure(cache, `${clusterArn} ${auth} ${endpoint}`, async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const sdk = require('@aws-sdk/client-kafka') as typeof import('@aws-sdk/client-kafka');
+    let response: GetBootstrapBrokersResponse;
+    try {
+      response = await kafkaClient(connection.region).send(
+        new sdk.GetBootstrapBrokersCommand({ ClusterArn: clusterArn }),
+      );
+    } catch (err) {
+      throw new BootstrapError(
+        `GetBootstrapBrokers failed for ${clusterArn}: ${(err as Error).message} ` +
+          '(the caller needs kafka:GetBootstrapBrokers, and network access to the MSK API: a NAT gateway or a kafka VPC endpoint)',
+      );
+    }
+    return pickBootstrapBrokers(response, clusterArn, auth, endpoint);
+  });
 }
 
 /** Forgets cached answers (after brokers were replaced, and in tests). */

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
 import type { ConnectionConfig, PipelineConfig } from '../config';
 import { discoverBootstrapBrokers } from './bootstrap';
+import { cachedUntilFailure } from './cache';
 
 export type ConnectionOptions = Pick<KafkaConfig, 'brokers' | 'ssl' | 'sasl'>;
 
@@ -26,42 +27,34 @@ const secrets = new Map<string, Promise<ScramCredentials>>();
  * fetched once per container.
  */
 export function scramCredentialsFromSecret(secretArn: string, region?: string): Promise<ScramCredentials> {
-  let found = secrets.get(secretArn);
-  if (!found) {
-    found = (async () => {
-      type SecretsManager = typeof import('@aws-sdk/client-secrets-manager');
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const sdk = require('@aws-sdk/client-secrets-manager') as SecretsManager;
-      const client = new sdk.SecretsManagerClient(region ? { region } : {});
-      let text: string | undefined;
-      try {
-        text = (await client.send(new sdk.GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
-      } catch (err) {
-        throw new KafkaAuthError(
-          `reading the SCRAM secret ${secretArn} failed: ${(err as Error).message} ` +
-            '(the caller needs secretsmanager:GetSecretValue on it, and kms:Decrypt on its key)',
-        );
-      }
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text ?? '');
-      } catch {
-        parsed = undefined;
-      }
-      const { username, password } = (parsed ?? {}) as Partial<ScramCredentials>;
-      if (typeof username !== 'string' || typeof password !== 'string' || !username || !password) {
-        throw new KafkaAuthError(
-          `the SCRAM secret ${secretArn} must be a JSON string {"username": "...", "password": "..."}`,
-        );
-      }
-      return { username, password };
-    })();
-    secrets.set(secretArn, found);
-    found.catch(() => {
-      if (secrets.get(secretArn) === found) secrets.delete(secretArn);
-    });
-  }
-  return found;
+  return cachedUntilFailure(secrets, secretArn, async () => {
+    type SecretsManager = typeof import('@aws-sdk/client-secrets-manager');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const sdk = require('@aws-sdk/client-secrets-manager') as SecretsManager;
+    const client = new sdk.SecretsManagerClient(region ? { region } : {});
+    let text: string | undefined;
+    try {
+      text = (await client.send(new sdk.GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
+    } catch (err) {
+      throw new KafkaAuthError(
+        `reading the SCRAM secret ${secretArn} failed: ${(err as Error).message} ` +
+          '(the caller needs secretsmanager:GetSecretValue on it, and kms:Decrypt on its key)',
+      );
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text ?? '');
+    } catch {
+      parsed = undefined;
+    }
+    const { username, password } = (parsed ?? {}) as Partial<ScramCredentials>;
+    if (typeof username !== 'string' || typeof password !== 'string' || !username || !password) {
+      throw new KafkaAuthError(
+        `the SCRAM secret ${secretArn} must be a JSON string {"username": "...", "password": "..."}`,
+      );
+    }
+    return { username, password };
+  });
 }
 
 /** kafkajs SASL for Amazon MSK IAM: a fresh signed token whenever a connection authenticates. */

@@ -204,7 +204,9 @@ describe('stage aws variants', () => {
     ]);
     expect(output).not.toMatch(/Error/);
     expect(ok).toBe(true);
-    for (const [, mapping] of ofType(template!, 'AWS::Lambda::EventSourceMapping')) {
+    const mappings = ofType(template!, 'AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(3); // one per consumer group, so the loop below checks something
+    for (const [, mapping] of mappings) {
       expect(mapping.Properties.SourceAccessConfigurations).toEqual([
         { Type: 'SASL_SCRAM_512_AUTH', URI: SECRET },
       ]);
@@ -232,7 +234,9 @@ describe('stage aws variants', () => {
     expect(cluster.Properties.VpcConfigs).toEqual([
       { SubnetIds: ['subnet-0aa11', 'subnet-0bb22'], SecurityGroups: ['sg-0cc33'] },
     ]);
-    for (const [, mapping] of ofType(template!, 'AWS::Lambda::EventSourceMapping')) {
+    const mappings = ofType(template!, 'AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(3);
+    for (const [, mapping] of mappings) {
       expect(mapping.Properties.EventSourceArn).toEqual({ Ref: 'MskServerlessCluster' });
     }
     expect(allowed(template!, 'AnalyticsIamRole', 'kafka-cluster:Connect')).toEqual([
