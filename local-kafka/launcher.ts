@@ -18,7 +18,7 @@ import { promisify } from 'node:util';
 import { splitBrokers } from '../shared/config';
 import { logLevel } from 'kafkajs';
 import { createKafka } from '../shared/kafka/client';
-import { isRunning, readPid } from './pid-file';
+import { isRunning, readPid, stopByPidFile } from './pid-file';
 import { projectRoot } from './project-root';
 
 const run = promisify(execFile);
@@ -259,7 +259,8 @@ async function formatStorage(options: BrokerOptions): Promise<void> {
   }
 }
 
-const isBrokerProcess = (pid: number): boolean => isRunning(pid, 'kafka.Kafka');
+const BROKER_COMMAND = 'kafka.Kafka';
+const isBrokerProcess = (pid: number): boolean => isRunning(pid, BROKER_COMMAND);
 
 async function startWithJava(options: BrokerOptions, brokers: string[]): Promise<void> {
   const major = await javaMajorVersion();
@@ -355,18 +356,7 @@ export async function stopBroker(options: BrokerOptions): Promise<'stopped' | 'n
     rmSync(p.dockerMarker, { force: true });
     return 'stopped';
   }
-  const pid = readPid(p.pid);
-  if (pid === null || !isBrokerProcess(pid)) {
-    rmSync(p.pid, { force: true });
-    return 'not-running';
-  }
-  process.kill(pid, 'SIGTERM');
-  const until = Date.now() + 60000;
-  while (Date.now() < until && isBrokerProcess(pid)) await new Promise((r) => setTimeout(r, 200));
-  if (isBrokerProcess(pid)) process.kill(pid, 'SIGKILL');
-  while (isBrokerProcess(pid)) await new Promise((r) => setTimeout(r, 100));
-  rmSync(p.pid, { force: true });
-  return 'stopped';
+  return stopByPidFile(p.pid, BROKER_COMMAND, 60000);
 }
 
 /** Kills the broker at once, as a crash would (for durability tests). */

@@ -6,12 +6,12 @@
  *     port with its state in one folder (default .redis/: data with an append-only file, log, pid file).
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import { DEFAULT_REDIS_URL } from '../shared/store/redis';
-import { isRunning, readPid } from '../local-kafka/pid-file';
+import { stopByPidFile } from '../local-kafka/pid-file';
 import { projectRoot } from '../local-kafka/project-root';
 
 const run = promisify(execFile);
@@ -130,20 +130,7 @@ export async function startRedis(options: RedisOptions): Promise<StartedRedis> {
   throw new RedisLauncherError(`redis-server did not answer on ${options.url} within 15 s; see ${p.log}`);
 }
 
-const isRedisProcess = (pid: number): boolean => isRunning(pid, 'redis-server');
-
 /** Stops the redis-server this project started (found by its pid file); one it reused is left alone. */
 export async function stopRedis(options: RedisOptions): Promise<'stopped' | 'not-running'> {
-  const p = paths(options.dir);
-  const pid = readPid(p.pid);
-  if (pid === null || !isRedisProcess(pid)) {
-    rmSync(p.pid, { force: true });
-    return 'not-running';
-  }
-  process.kill(pid, 'SIGTERM');
-  const until = Date.now() + 10000;
-  while (Date.now() < until && isRedisProcess(pid)) await new Promise((r) => setTimeout(r, 100));
-  if (isRedisProcess(pid)) process.kill(pid, 'SIGKILL');
-  rmSync(p.pid, { force: true });
-  return 'stopped';
+  return stopByPidFile(paths(options.dir).pid, 'redis-server', 10000);
 }
