@@ -18,7 +18,7 @@ import {
 } from '../../local-kafka/launcher';
 import { loadConfig } from '../../shared/config';
 import { createKafka } from '../../shared/kafka/client';
-import { createProducer } from '../../shared/kafka/producer';
+import { createProducer, sendAll } from '../../shared/kafka/producer';
 import type { Availability, Broker, BrokerStarter, Channel, Handler, Wire } from '../broker';
 import { envPort, packageVersion } from './util';
 
@@ -58,15 +58,16 @@ class KafkaBroker implements Broker {
     const groupId = `${topic}-readers`;
     return {
       send: async (messages: Wire[]) => {
-        await this.producer!.send({
-          topic,
-          acks: -1,
-          messages: messages.map((m) => ({
-            key: m.key,
-            value: m.body,
-            headers: { seq: String(m.seq), 'sent-at': String(m.sentAt) },
-          })),
-        });
+        await sendAll(this.producer!, [
+          {
+            topic,
+            messages: messages.map((m) => ({
+              key: m.key,
+              value: m.body,
+              headers: { seq: String(m.seq), 'sent-at': String(m.sentAt) },
+            })),
+          },
+        ]);
       },
       subscribe: async (handler: Handler) => {
         const consumer: Consumer = this.kafka().consumer({
