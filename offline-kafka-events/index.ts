@@ -9,7 +9,14 @@ import { loadConfig, splitBrokers } from '../shared/config';
 import { createKafka } from '../shared/kafka/client';
 import { kafkaEventDefinitions, type LocalOverrides } from './kafka-event-definition';
 import { KafkaEventSource } from './kafka-event-source';
-import { consoleLog, offlineHooks, offlineLambda, type PluginUtils, type SourceLog } from './plugin-support';
+import {
+  consoleLog,
+  offlineHooks,
+  offlineLambda,
+  providerSetting,
+  type PluginUtils,
+  type SourceLog,
+} from './plugin-support';
 
 interface ServerlessFunction {
   name?: string;
@@ -46,13 +53,12 @@ class ServerlessOfflineKafka {
   }
 
   private brokers(): string[] {
-    const fromYaml = this.serverless.service.provider.environment?.KAFKA_BROKERS;
-    return typeof fromYaml === 'string' && fromYaml ? splitBrokers(fromYaml) : loadConfig().brokers;
+    const fromYaml = providerSetting(this.serverless, 'KAFKA_BROKERS');
+    return fromYaml ? splitBrokers(fromYaml) : loadConfig().brokers;
   }
 
   private deadLetterTopic(): string {
-    const fromYaml = this.serverless.service.provider.environment?.KAFKA_DLQ_TOPIC;
-    return typeof fromYaml === 'string' && fromYaml ? fromYaml : loadConfig().deadLetterTopic;
+    return providerSetting(this.serverless, 'KAFKA_DLQ_TOPIC') ?? loadConfig().deadLetterTopic;
   }
 
   private async start(): Promise<void> {
@@ -76,6 +82,7 @@ class ServerlessOfflineKafka {
     this.lambda = lambda;
 
     const brokers = this.brokers();
+    const deadLetterTopic = this.deadLetterTopic();
     const kafka = createKafka({ brokers, clientId: `${service.service}-offline` });
     this.sources = definitions.map(
       (definition) =>
@@ -85,7 +92,7 @@ class ServerlessOfflineKafka {
           brokers,
           (event) => invoke(definition.functionKey, event),
           this.log,
-          { deadLetterTopic: this.deadLetterTopic() },
+          { deadLetterTopic },
         ),
     );
     try {

@@ -38,7 +38,17 @@ export function offlineHooks(
 }
 
 export interface OfflineService {
-  service: { custom?: Record<string, unknown>; getFunction(key: string): unknown };
+  service: {
+    provider: { environment?: Record<string, unknown> };
+    custom?: Record<string, unknown>;
+    getFunction(key: string): unknown;
+  };
+}
+
+/** A variable set in serverless.yml's provider.environment, when it is a non-empty string. */
+export function providerSetting(serverless: OfflineService, name: string): string | undefined {
+  const fromYaml = serverless.service.provider.environment?.[name];
+  return typeof fromYaml === 'string' && fromYaml ? fromYaml : undefined;
 }
 
 export interface OfflineLambda {

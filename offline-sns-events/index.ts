@@ -10,6 +10,7 @@ import {
   consoleLog,
   offlineHooks,
   offlineLambda,
+  providerSetting,
   type PluginUtils,
   type SourceLog,
 } from '../offline-kafka-events/plugin-support';
@@ -53,9 +54,7 @@ class ServerlessOfflineSnsEvents {
   }
 
   private setting(name: string, fallback: string): string {
-    const fromYaml = this.serverless.service.provider.environment?.[name];
-    if (typeof fromYaml === 'string' && fromYaml) return fromYaml;
-    return process.env[name] || fallback;
+    return providerSetting(this.serverless, name) ?? (process.env[name] || fallback);
   }
 
   /**
