@@ -5,7 +5,7 @@
  * 200000), --partitions=N (default 3), --size=BYTES of each value (default 300).
  */
 import { randomUUID } from 'node:crypto';
-import { connect } from 'node:net';
+import { kafkaAnswers } from '../local-kafka/launcher';
 import { loadConfig } from '../shared/config';
 import { createKafka } from '../shared/kafka/client';
 import { parseKafkaEventDefinition } from '../offline-kafka-events/kafka-event-definition';
@@ -26,25 +26,6 @@ function benchBrokers(): string[] {
     return [`127.0.0.1:${process.env.LOCAL_KAFKA_PORT}`];
   }
   return loadConfig().brokers;
-}
-
-function reachable(broker: string): Promise<boolean> {
-  const [host, port] = [
-    broker.slice(0, broker.lastIndexOf(':')),
-    Number(broker.slice(broker.lastIndexOf(':') + 1)),
-  ];
-  return new Promise((resolve) => {
-    const socket = connect({ host, port, timeout: 2000 });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
 }
 
 const quiet: SourceLog = {
@@ -134,9 +115,9 @@ const bench: Benchmark = {
     const partitions = flag(args, 'partitions', 3);
     const size = flag(args, 'size', 300);
     const brokers = benchBrokers();
-    if (!(await reachable(brokers[0]!))) {
+    if (!(await kafkaAnswers(brokers))) {
       throw new Error(
-        `no Kafka broker at ${brokers[0]}: start one with \`npm run kafka:start\` (or set KAFKA_BROKERS)`,
+        `no Kafka broker at ${brokers.join(',')}: start one with \`npm run kafka:start\` (or set KAFKA_BROKERS)`,
       );
     }
     const topic = `bench-event-source-${randomUUID().slice(0, 8)}`;

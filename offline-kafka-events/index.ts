@@ -9,7 +9,14 @@ import { loadConfig, splitBrokers } from '../shared/config';
 import { createKafka } from '../shared/kafka/client';
 import { kafkaEventDefinitions, type LocalOverrides } from './kafka-event-definition';
 import { KafkaEventSource } from './kafka-event-source';
-import { consoleLog, offlineHooks, type PluginUtils, type SourceLog } from './plugin-support';
+import {
+  consoleLog,
+  offlineHooks,
+  offlineLambda,
+  providerSetting,
+  type PluginUtils,
+  type SourceLog,
+} from './plugin-support';
 
 interface ServerlessFunction {
   name?: string;
@@ -46,19 +53,12 @@ class ServerlessOfflineKafka {
   }
 
   private brokers(): string[] {
-    const fromYaml = this.serverless.service.provider.environment?.KAFKA_BROKERS;
-    return typeof fromYaml === 'string' && fromYaml ? splitBrokers(fromYaml) : loadConfig().brokers;
+    const fromYaml = providerSetting(this.serverless, 'KAFKA_BROKERS');
+    return fromYaml ? splitBrokers(fromYaml) : loadConfig().brokers;
   }
 
   private deadLetterTopic(): string {
-    const fromYaml = this.serverless.service.provider.environment?.KAFKA_DLQ_TOPIC;
-    return typeof fromYaml === 'string' && fromYaml ? fromYaml : loadConfig().deadLetterTopic;
-  }
-
-  /** serverless-offline's options as it resolves them: its custom section, then the command line. */
-  private offlineOptions(): Record<string, unknown> {
-    const custom = (this.serverless.service.custom?.['serverless-offline'] ?? {}) as Record<string, unknown>;
-    return { terminateIdleLambdaTime: 60, ...custom, ...this.cliOptions };
+    return providerSetting(this.serverless, 'KAFKA_DLQ_TOPIC') ?? loadConfig().deadLetterTopic;
   }
 
   private async start(): Promise<void> {
@@ -74,17 +74,15 @@ class ServerlessOfflineKafka {
     });
     if (definitions.length === 0) return;
 
-    const { default: LambdaRunner } = await import('serverless-offline/lambda');
-    const lambda = new LambdaRunner(this.serverless, this.offlineOptions());
-    this.lambda = lambda;
-    lambda.create(
-      [...new Set(definitions.map((d) => d.functionKey))].map((functionKey) => ({
-        functionKey,
-        functionDefinition: service.getFunction(functionKey),
-      })),
+    const { lambda, invoke } = await offlineLambda(
+      this.serverless,
+      this.cliOptions,
+      definitions.map((d) => d.functionKey),
     );
+    this.lambda = lambda;
 
     const brokers = this.brokers();
+    const deadLetterTopic = this.deadLetterTopic();
     const kafka = createKafka({ brokers, clientId: `${service.service}-offline` });
     this.sources = definitions.map(
       (definition) =>
@@ -92,13 +90,9 @@ class ServerlessOfflineKafka {
           definition,
           kafka,
           brokers,
-          async (event) => {
-            const fn = lambda.get(definition.functionKey);
-            fn.setEvent(event);
-            return fn.runHandler();
-          },
+          (event) => invoke(definition.functionKey, event),
           this.log,
-          { deadLetterTopic: this.deadLetterTopic() },
+          { deadLetterTopic },
         ),
     );
     try {

@@ -9,6 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MSKRecord } from 'aws-lambda';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { DEFAULTS } from '../shared/config';
 import { filterView, matchesAny } from './filter-pattern';
 import type { KafkaEventDefinition } from './kafka-event-definition';
 import { eventOf, lambdaRecord, splitByPayload } from './lambda-events/kafka-event';
@@ -563,7 +564,9 @@ export class KafkaEventSource {
       return true;
     }
     const target =
-      destination.kind === 'kafka' ? destination.topic : (this.options.deadLetterTopic ?? 'nginx_logs_dlq');
+      destination.kind === 'kafka'
+        ? destination.topic
+        : (this.options.deadLetterTopic ?? DEFAULTS.deadLetterTopic);
     const failure = onFailureRecord({
       functionArn:
         this.options.functionArn ?? `arn:aws:lambda:us-east-1:000000000000:function:${functionKey}`,

@@ -3,6 +3,8 @@
  * (the framework's log, or the console when run without it) and the hooks that start and stop it with
  * `serverless offline start` (or plain `serverless offline`, which lives in one hook until Ctrl-C).
  */
+import type Lambda from 'serverless-offline/lambda';
+
 export interface SourceLog {
   notice(line: string): void;
   warning(line: string): void;
@@ -31,6 +33,53 @@ export function offlineHooks(
       await start();
       const onSignal = () => void stop();
       process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+    },
+  };
+}
+
+export interface OfflineService {
+  service: {
+    provider: { environment?: Record<string, unknown> };
+    custom?: Record<string, unknown>;
+    getFunction(key: string): unknown;
+  };
+}
+
+/** A variable set in serverless.yml's provider.environment, when it is a non-empty string. */
+export function providerSetting(serverless: OfflineService, name: string): string | undefined {
+  const fromYaml = serverless.service.provider.environment?.[name];
+  return typeof fromYaml === 'string' && fromYaml ? fromYaml : undefined;
+}
+
+export interface OfflineLambda {
+  lambda: Lambda;
+  invoke(functionKey: string, event: unknown): Promise<unknown>;
+}
+
+/**
+ * serverless-offline's own Lambda runner, with serverless-offline's options as it resolves them (its custom
+ * section, then the command line), holding the given functions; `invoke` runs one of them with an event.
+ */
+export async function offlineLambda(
+  serverless: OfflineService,
+  cliOptions: Record<string, unknown>,
+  functionKeys: Iterable<string>,
+): Promise<OfflineLambda> {
+  const { default: LambdaRunner } = await import('serverless-offline/lambda');
+  const custom = (serverless.service.custom?.['serverless-offline'] ?? {}) as Record<string, unknown>;
+  const lambda = new LambdaRunner(serverless, { terminateIdleLambdaTime: 60, ...custom, ...cliOptions });
+  lambda.create(
+    [...new Set(functionKeys)].map((functionKey) => ({
+      functionKey,
+      functionDefinition: serverless.service.getFunction(functionKey),
+    })),
+  );
+  return {
+    lambda,
+    invoke: async (functionKey, event) => {
+      const fn = lambda.get(functionKey);
+      fn.setEvent(event);
+      return fn.runHandler();
     },
   };
 }

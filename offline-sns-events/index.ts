@@ -9,6 +9,8 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import {
   consoleLog,
   offlineHooks,
+  offlineLambda,
+  providerSetting,
   type PluginUtils,
   type SourceLog,
 } from '../offline-kafka-events/plugin-support';
@@ -52,9 +54,7 @@ class ServerlessOfflineSnsEvents {
   }
 
   private setting(name: string, fallback: string): string {
-    const fromYaml = this.serverless.service.provider.environment?.[name];
-    if (typeof fromYaml === 'string' && fromYaml) return fromYaml;
-    return process.env[name] || fallback;
+    return providerSetting(this.serverless, name) ?? (process.env[name] || fallback);
   }
 
   /**
@@ -97,37 +97,19 @@ class ServerlessOfflineSnsEvents {
     if (definitions.length === 0) return;
 
     const endpoint = await this.snsEndpoint(region);
-    const { default: LambdaRunner } = await import('serverless-offline/lambda');
-    const custom = (service.custom?.['serverless-offline'] ?? {}) as Record<string, unknown>;
-    const lambda = new LambdaRunner(this.serverless, {
-      terminateIdleLambdaTime: 60,
-      ...custom,
-      ...this.cliOptions,
-    });
-    this.lambda = lambda;
-    lambda.create(
-      [...new Set(definitions.map((d) => d.functionKey))].map((functionKey) => ({
-        functionKey,
-        functionDefinition: service.getFunction(functionKey),
-      })),
+    const { lambda, invoke } = await offlineLambda(
+      this.serverless,
+      this.cliOptions,
+      definitions.map((d) => d.functionKey),
     );
+    this.lambda = lambda;
 
     this.client = createSnsClient({ endpoint, region });
-    this.source = new SnsEventSource(
-      definitions,
-      this.client,
-      async (functionKey, event) => {
-        const fn = lambda.get(functionKey);
-        fn.setEvent(event);
-        return fn.runHandler();
-      },
-      this.log,
-      {
-        retryDelayMs: Number(this.setting('SNS_OFFLINE_RETRY_DELAY_MS', '1000')),
-        callbackHost: this.setting('SNS_OFFLINE_CALLBACK_HOST', '127.0.0.1'),
-        callbackPort: Number(this.setting('SNS_OFFLINE_CALLBACK_PORT', '0')),
-      },
-    );
+    this.source = new SnsEventSource(definitions, this.client, invoke, this.log, {
+      retryDelayMs: Number(this.setting('SNS_OFFLINE_RETRY_DELAY_MS', '1000')),
+      callbackHost: this.setting('SNS_OFFLINE_CALLBACK_HOST', '127.0.0.1'),
+      callbackPort: Number(this.setting('SNS_OFFLINE_CALLBACK_PORT', '0')),
+    });
     try {
       await this.source.start();
     } catch (err) {

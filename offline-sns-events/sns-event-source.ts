@@ -10,6 +10,7 @@ import { CreateTopicCommand, PublishCommand, SubscribeCommand, type SNSClient } 
 import type { SNSEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { topicName } from '../shared/sns/config';
 import { ATTRIBUTE } from '../shared/sns/message';
 import { NotificationError, parseNotification, snsEvent } from './lambda-events/sns-event';
 import type { SnsEventDefinition } from './sns-event-definition';
@@ -80,7 +81,7 @@ export class SnsEventSource {
     const topics = new Set<string>();
     for (const d of this.definitions) {
       topics.add(d.topicName);
-      if (d.deadLetterTopicArn) topics.add(d.deadLetterTopicArn.split(':')[5]!);
+      if (d.deadLetterTopicArn) topics.add(topicName(d.deadLetterTopicArn));
     }
     for (const name of topics) await this.sns.send(new CreateTopicCommand({ Name: name }));
 

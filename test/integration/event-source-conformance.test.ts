@@ -129,6 +129,10 @@ const json = (n: number, extra: Record<string, unknown> = {}): Message => ({
   value: JSON.stringify({ n, ...extra }),
 });
 
+/** `count` JSON records numbered from `from`. */
+const jsonRange = (count: number, from = 0): Message[] =>
+  Array.from({ length: count }, (_, i) => json(from + i));
+
 async function committed(group: string, topic: string): Promise<Record<number, string>> {
   return withAdmin(async (admin) => {
     const [t] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
@@ -236,12 +240,7 @@ describe('ordering, concurrency and batching', () => {
   it('MSK: "Lambda processes records from a partition in order" and "one concurrent invocation per partition", partitions in parallel', async () => {
     const topic = uniqueName('order');
     await createTopics([{ topic, partitions: 3 }]);
-    for (let p = 0; p < 3; p++)
-      await produce(
-        topic,
-        Array.from({ length: 20 }, (_, i) => json(i)),
-        p,
-      );
+    for (let p = 0; p < 3; p++) await produce(topic, jsonRange(20), p);
     const got = new Recorder(() => sleep(30)); // the function's own work
     await source(topic, got, { batchSize: 4 }).start();
     await waitFor(() => got.delivered().length >= 60, '60 records');
@@ -256,10 +255,7 @@ describe('ordering, concurrency and batching', () => {
   it('ESM BatchSize: "the maximum number of records in each batch that Lambda pulls … and sends to your function"; a full batch is sent without waiting for the window', async () => {
     const topic = uniqueName('batch');
     await createTopics([{ topic, partitions: 1 }]);
-    await produce(
-      topic,
-      Array.from({ length: 23 }, (_, i) => json(i)),
-    );
+    await produce(topic, jsonRange(23));
     const got = new Recorder();
     await source(topic, got, { batchSize: 5, maximumBatchingWindow: 30 }).start();
     await waitFor(() => got.delivered().length >= 20, 'four full batches well before the 30 s window');
@@ -549,10 +545,7 @@ describe('rebalancing and shutdown', () => {
     const b = new Recorder(() => sleep(10));
     const first = source(topic, a, { batchSize: 5 }, { group, key: 'a' });
     await first.start();
-    await produce(
-      topic,
-      Array.from({ length: 200 }, (_, i) => json(i)),
-    );
+    await produce(topic, jsonRange(200));
     await waitFor(() => a.delivered().length >= 20, 'the first member to start');
     await source(topic, b, { batchSize: 5 }, { group, key: 'b' }).start();
     await waitFor(
@@ -563,16 +556,10 @@ describe('rebalancing and shutdown', () => {
         }),
       'both members in a stable group',
     );
-    await produce(
-      topic,
-      Array.from({ length: 100 }, (_, i) => json(500 + i)),
-    );
+    await produce(topic, jsonRange(100, 500));
     await waitFor(() => b.delivered().length >= 1, 'the second member to get records');
     await first.stop();
-    await produce(
-      topic,
-      Array.from({ length: 40 }, (_, i) => json(1000 + i)),
-    );
+    await produce(topic, jsonRange(40, 1000));
     await waitCommitted(group, topic, await highWatermarks(topic));
     const union = new Set([...a.delivered(), ...b.delivered()]);
     expect(union.size).toBe(340);
@@ -581,10 +568,7 @@ describe('rebalancing and shutdown', () => {
   it('shutdown finishes the invocation in flight, commits it, and starts no other', async () => {
     const topic = uniqueName('stop');
     await createTopics([{ topic, partitions: 1 }]);
-    await produce(
-      topic,
-      Array.from({ length: 10 }, (_, i) => json(i)),
-    );
+    await produce(topic, jsonRange(10));
     const group = uniqueName('g');
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));
@@ -642,10 +626,7 @@ describe('flow control (local only)', () => {
     await source(topic, got, { batchSize: 5 }, { maxBufferedRecords: 10 }).start();
     // Each wave overfills the buffer (pausing the partition); the next wave arrives only if it resumed.
     for (let wave = 1; wave <= 3; wave++) {
-      await produce(
-        topic,
-        Array.from({ length: 100 }, (_, i) => json(i)),
-      );
+      await produce(topic, jsonRange(100));
       await waitFor(() => got.delivered().length >= wave * 100, `wave ${wave}`);
     }
     expect(got.invocations.flatMap((i) => i.offsets)).toEqual(Array.from({ length: 300 }, (_, i) => i));
