@@ -4,12 +4,13 @@
  * and a message no subscriber can handle is retried and then recorded in the Kafka dead-letter topic.
  */
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { isServerReady, startOffline, type RunningOffline } from '../../demo/offline';
+import type { RunningOffline } from '../../demo/offline';
 import { DLQ_HEADER } from '../../shared/record/contract';
 import { createSnsClient } from '../../shared/sns/client';
 import { topicArn } from '../../shared/sns/config';
-import { ROOT, sampleLog } from '../helpers/fixtures';
+import { sampleLog } from '../helpers/fixtures';
 import { createTopics, header, readTopic, uniqueName } from '../helpers/kafka';
+import { startTestOffline } from '../helpers/offline';
 import { freePort } from '../helpers/ports';
 import '../helpers/sns';
 import { waitFor } from '../helpers/wait';
@@ -29,22 +30,17 @@ beforeAll(async () => {
     { topic: kafkaDeadLetters, partitions: 1 },
   ]);
   snsEndpoint = `http://127.0.0.1:${await freePort()}`;
-  offline = startOffline({
-    cwd: ROOT,
-    httpPort: await freePort(),
-    lambdaPort: await freePort(),
+  offline = await startTestOffline({
+    topic: kafkaTopic,
+    deadLetterTopic: kafkaDeadLetters,
     env: {
-      KAFKA_TOPIC: kafkaTopic,
-      KAFKA_DLQ_TOPIC: kafkaDeadLetters,
       KAFKA_GROUP_PREFIX: `${name}-`,
       SNS_ENDPOINT: snsEndpoint,
       SNS_TOPIC: name,
       SNS_DLQ_TOPIC: `${name}-dlq`,
       SNS_OFFLINE_RETRY_DELAY_MS: '50',
-      LOG_LEVEL: 'info',
     },
   });
-  await offline.waitFor(isServerReady, 120000, 'serverless offline to be ready');
 });
 
 afterAll(async () => {
