@@ -223,7 +223,9 @@ describe('mistakes are refused with a message and a non-zero exit', () => {
   });
 
   it('a topic that does not exist', async () => {
-    const run = await shipOnce([log], { KAFKA_TOPIC: uniqueName('missing') });
+    // The dead-letter topic exists, so the refusal names only the missing one.
+    const { dlq } = await topicPair();
+    const run = await shipOnce([log], { KAFKA_TOPIC: uniqueName('missing'), KAFKA_DLQ_TOPIC: dlq });
     expect(run.output).toMatch(/topic missing-\w+ does not exist/);
     expect(run.code).toBe(1);
   });
