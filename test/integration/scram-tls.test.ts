@@ -12,6 +12,7 @@ import { connectKafka, createKafka } from '../../shared/kafka/client';
 import { disconnectSharedProducer, sendAll, sharedProducer } from '../../shared/kafka/producer';
 import { startSaslBroker, type SaslBroker } from '../helpers/sasl-broker';
 import { uniqueName } from '../helpers/kafka';
+import { freePort } from '../helpers/ports';
 import { waitFor } from '../helpers/wait';
 
 jest.setTimeout(180000);
@@ -105,14 +106,27 @@ it('refuses an unknown user', async () => {
   await expect(tryConnect(await connectKafka(config, once))).rejects.toThrow(/authentication failed/);
 });
 
+// The broker closes the connection of a client that skips SASL; a port where nothing listens fails with
+// ECONNREFUSED instead, so a refusal is told apart from a broker that is not there.
+const CLOSED_BY_BROKER = 'Closed connection';
+
 it('refuses a TLS client that does not authenticate', async () => {
   const config = loadConfig(env({ KAFKA_AUTH: 'tls' }));
-  await expect(tryConnect(await connectKafka(config, once))).rejects.toThrow();
+  await expect(tryConnect(await connectKafka(config, once))).rejects.toThrow(CLOSED_BY_BROKER);
 });
 
-it('refuses a plaintext client on the TLS listener', async () => {
+it('refuses a plaintext client on the TLS listener, which the plaintext listener lets in', async () => {
   const config = loadConfig(env({ KAFKA_AUTH: 'none' }));
-  await expect(tryConnect(await connectKafka(config, once))).rejects.toThrow();
+  await expect(tryConnect(await connectKafka(config, once))).rejects.toThrow(CLOSED_BY_BROKER);
+  const plain = loadConfig(env({ KAFKA_AUTH: 'none', KAFKA_BROKERS: broker.plainBrokers.join(',') }));
+  await expect(tryConnect(await connectKafka(plain, once))).resolves.toBeUndefined();
+});
+
+it('tells a port where no broker listens from a refusal', async () => {
+  const config = loadConfig(env({ KAFKA_AUTH: 'none', KAFKA_BROKERS: `127.0.0.1:${await freePort()}` }));
+  const refused = tryConnect(await connectKafka(config, once));
+  await expect(refused).rejects.toThrow(/ECONNREFUSED/);
+  await expect(refused).rejects.not.toThrow(CLOSED_BY_BROKER);
 });
 
 it('refuses to talk to a broker whose certificate it does not trust', async () => {

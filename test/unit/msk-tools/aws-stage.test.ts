@@ -41,8 +41,10 @@ describe('planConsumerGroups', () => {
   });
 
   it('refuses one group on two topics in different functions', () => {
-    expect(() => planConsumerGroups([event('a', 'h', 'g', 't1'), event('b', 'h', 'g', 't2')])).toThrow(
-      MskStageError,
+    const plan = () => planConsumerGroups([event('a', 'h', 'g', 't1'), event('b', 'h', 'g', 't2')]);
+    expect(plan).toThrow(MskStageError);
+    expect(plan).toThrow(
+      'consumer group "g" is used by a and b on different topics; give each event its own consumerGroupId',
     );
   });
 

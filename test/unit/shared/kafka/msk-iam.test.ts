@@ -30,4 +30,7 @@ it('gives kafkajs a fresh token that signs kafka-cluster:Connect in the region',
 
 it('needs a region', () => {
   expect(() => iamSasl(undefined)).toThrow(KafkaAuthError);
+  expect(() => iamSasl(undefined)).toThrow(
+    'KAFKA_AUTH=iam needs the AWS region: set AWS_REGION or MSK_CLUSTER_ARN',
+  );
 });
