@@ -122,16 +122,3 @@ export async function readStats(
     series: minuteSeries(series, options.minutes ?? 60),
   };
 }
-
-/** Removes every key of one prefix (tests, and starting over locally). */
-export async function clearStore(redis: Redis, prefix: string): Promise<void> {
-  const keys = analyticsKeys(prefix);
-  await redis.del(
-    keys.marks,
-    keys.totals,
-    keys.visitors,
-    keys.failures,
-    ...PANELS.map(keys.panel),
-    ...SERIES.map(keys.series),
-  );
-}

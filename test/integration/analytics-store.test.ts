@@ -1,15 +1,16 @@
 /**
- * The panels in a real Redis: what the store serves equals the in-memory fold, and a batch delivered again
- * (whole, in part, or by two writers at once) is counted once.
+ * The panels in a real Redis: what the store serves equals the panels counted by hand for the same lines
+ * (test/fixtures/nginx/hand-counted.json), and a batch delivered again (whole, in part, or by two writers at
+ * once) is counted once.
  */
 import Redis from 'ioredis';
-import { TrafficFold } from '../../shared/analytics/fold';
-import { statsFromFold } from '../../shared/analytics/stats';
 import { parseCombined } from '../../shared/nginx/combined';
-import { applyBatch, clearStore, readStats, type BatchItem } from '../../shared/store/analytics-store';
+import { applyBatch, readStats, type BatchItem } from '../../shared/store/analytics-store';
 import { createRedis } from '../../shared/store/redis';
 import { fixtureLines } from '../helpers/fixtures';
 import { uniqueName } from '../helpers/kafka';
+import { handCounted, panelCounts, seriesSums } from '../helpers/panel-counts';
+import { deleteKeysUnder } from '../helpers/redis-keys';
 
 const prefix = uniqueName('test-store');
 let redis: Redis;
@@ -21,11 +22,12 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
-  await clearStore(redis, prefix);
+  await deleteKeysUnder(redis, prefix);
   await Promise.all([redis.quit(), other.quit()]);
 });
 
-const lines = fixtureLines('nginx/real-nginx-1.22.log');
+const lines = fixtureLines('nginx/hand-counted.log');
+const counted = handCounted('nginx/hand-counted.json');
 
 /** The fixture's lines as records on partitions 0 and 1 of a topic, offsets counting from `from`. */
 function items(topic: string, from = 0, count = lines.length): BatchItem[] {
@@ -37,39 +39,41 @@ function items(topic: string, from = 0, count = lines.length): BatchItem[] {
   });
 }
 
-function expected(batch: BatchItem[]) {
-  const fold = new TrafficFold();
-  for (const item of batch) if ('record' in item) fold.add(item.record);
-  return statsFromFold(fold, { now: new Date(0) });
+// minutes: a day, so the series reach back over every line of the fixture (they end at its newest minute).
+const stats = (p = prefix) => readStats(redis, p, { now: new Date(0), top: 100, minutes: 24 * 60 });
+
+/** The store's answer equals the hand-counted one for the whole fixture. */
+async function expectHandCounted(p: string): Promise<void> {
+  const served = await stats(p);
+  expect(served.totals).toEqual(counted.totals);
+  expect(panelCounts(served)).toEqual(counted.panels);
+  expect(seriesSums(served)).toEqual(counted.series);
 }
 
-const stats = (p = prefix) => readStats(redis, p, { now: new Date(0) });
-
-it('serves what the in-memory fold computes', async () => {
+it('serves the panels counted by hand for the same lines', async () => {
   const p = `${prefix}-fold`;
   const batch = items('t1');
-  expect(await applyBatch(redis, p, batch)).toMatchObject({ applied: 16, duplicates: 0 });
-  expect(await stats(p)).toEqual(expected(batch));
-  await clearStore(redis, p);
+  expect(await applyBatch(redis, p, batch)).toMatchObject({ applied: lines.length, duplicates: 0 });
+  await expectHandCounted(p);
 });
 
 it('counts a redelivered batch, or a batch that overlaps one already applied, once', async () => {
-  const first = items('t2', 0, 10);
-  await applyBatch(redis, prefix, first);
-  expect(await applyBatch(redis, prefix, first)).toMatchObject({ applied: 0, duplicates: 10 });
-  // offsets 6..15 of the same stream: 6..9 were applied already
-  const overlapping = items('t2', 6, 10);
-  expect(await applyBatch(redis, prefix, overlapping)).toMatchObject({ applied: 6, duplicates: 4 });
-  expect(await stats()).toEqual(expected(items('t2', 0, 16)));
+  const p = `${prefix}-again`;
+  const first = items('t2', 0, 6);
+  await applyBatch(redis, p, first);
+  expect(await applyBatch(redis, p, first)).toMatchObject({ applied: 0, duplicates: 6 });
+  // offsets 4..9 of the same stream: 4 and 5 were applied already
+  const overlapping = items('t2', 4, 6);
+  expect(await applyBatch(redis, p, overlapping)).toMatchObject({ applied: 4, duplicates: 2 });
+  await expectHandCounted(p);
 });
 
 it('counts a batch once when two writers apply it at the same time', async () => {
   const p = `${prefix}-race`;
   const batch = items('t3');
   const outcomes = await Promise.all([applyBatch(redis, p, batch), applyBatch(other, p, batch)]);
-  expect(outcomes.map((o) => o.applied).sort()).toEqual([0, 16]);
-  expect((await stats(p)).totals.validRequests).toBe(16);
-  await clearStore(redis, p);
+  expect(outcomes.map((o) => o.applied).sort((a, b) => a - b)).toEqual([0, lines.length]);
+  await expectHandCounted(p);
 });
 
 it('counts records that failed to decode apart from the panels, once', async () => {
@@ -82,5 +86,4 @@ it('counts records that failed to decode apart from the panels, once', async () 
   await applyBatch(redis, p, bad);
   const s = await stats(p);
   expect(s.totals).toMatchObject({ totalRequests: 4, validRequests: 2, failedRequests: 2 });
-  await clearStore(redis, p);
 });
