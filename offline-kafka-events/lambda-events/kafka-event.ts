@@ -35,25 +35,6 @@ export function lambdaRecord(topic: string, partition: number, message: KafkaMes
   return record as MSKRecord;
 }
 
-export function buildKafkaEvent(
-  definition: Pick<KafkaEventDefinition, 'eventSource' | 'eventSourceArn'>,
-  bootstrapServers: string[],
-  topic: string,
-  partition: number,
-  messages: KafkaMessage[],
-): MSKEvent | SelfManagedKafkaEvent {
-  const records = { [`${topic}-${partition}`]: messages.map((m) => lambdaRecord(topic, partition, m)) };
-  if (definition.eventSource === 'aws:kafka') {
-    return {
-      eventSource: 'aws:kafka',
-      eventSourceArn: definition.eventSourceArn ?? '',
-      bootstrapServers: bootstrapServers.join(','),
-      records,
-    };
-  }
-  return { eventSource: 'SelfManagedKafka', bootstrapServers: bootstrapServers.join(','), records };
-}
-
 /** Lambda's payload limit for a synchronous invocation (the event source invokes synchronously). */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 

@@ -1,6 +1,6 @@
 import type { MSKEvent, SelfManagedKafkaEvent } from 'aws-lambda';
 import type { KafkaMessage } from 'kafkajs';
-import { buildKafkaEvent, lambdaRecord } from '../../../offline-kafka-events/lambda-events/kafka-event';
+import { eventOf, lambdaRecord } from '../../../offline-kafka-events/lambda-events/kafka-event';
 import { deliveredRecords } from '../../../shared/record/kafka-event';
 
 function message(offset: string, overrides: Partial<KafkaMessage> = {}): KafkaMessage {
@@ -15,13 +15,25 @@ function message(offset: string, overrides: Partial<KafkaMessage> = {}): KafkaMe
   } as KafkaMessage;
 }
 
-describe('buildKafkaEvent', () => {
+/** The event the source builds for these messages of one partition: each made a record, then the event. */
+function eventFor(
+  definition: Parameters<typeof eventOf>[0],
+  bootstrapServers: string,
+  topic: string,
+  partition: number,
+  messages: KafkaMessage[],
+): MSKEvent | SelfManagedKafkaEvent {
+  const records = messages.map((m) => lambdaRecord(topic, partition, m));
+  return eventOf(definition, bootstrapServers, topic, partition, records);
+}
+
+describe('eventOf', () => {
   const arn = 'arn:aws:kafka:us-east-1:000000000000:cluster/local/abc';
 
   it('builds the MSK shape: aws:kafka, ARN, bootstrap servers, records under topic-partition', () => {
-    const event = buildKafkaEvent(
+    const event = eventFor(
       { eventSource: 'aws:kafka', eventSourceArn: arn },
-      ['127.0.0.1:9092', '127.0.0.1:9093'],
+      '127.0.0.1:9092,127.0.0.1:9093',
       'nginx_logs',
       2,
       [message('41'), message('42')],
@@ -43,7 +55,7 @@ describe('buildKafkaEvent', () => {
   });
 
   it('builds the self-managed shape without an ARN', () => {
-    const event = buildKafkaEvent({ eventSource: 'SelfManagedKafka' }, ['b:9092'], 't', 0, [message('0')]);
+    const event = eventFor({ eventSource: 'SelfManagedKafka' }, 'b:9092', 't', 0, [message('0')]);
     expect(event).toMatchObject({ eventSource: 'SelfManagedKafka', bootstrapServers: 'b:9092' });
     expect('eventSourceArn' in event).toBe(false);
     expect((event as SelfManagedKafkaEvent).records['t-0']).toHaveLength(1);
@@ -57,7 +69,7 @@ describe('buildKafkaEvent', () => {
   });
 
   it('decodes back to the same bytes with the shared decoder', () => {
-    const event = buildKafkaEvent({ eventSource: 'aws:kafka', eventSourceArn: arn }, ['b:1'], 't', 1, [
+    const event = eventFor({ eventSource: 'aws:kafka', eventSourceArn: arn }, 'b:1', 't', 1, [
       message('7', { value: Buffer.from([0, 255, 10]) }),
     ]);
     const [decoded] = deliveredRecords(event);
