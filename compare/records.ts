@@ -37,12 +37,6 @@ export function nginxLines(count: number, first = 0): string[] {
   return Array.from({ length: count }, (_, i) => nginxLine(first + i));
 }
 
-/** The sequence number a record carries in its path, or -1 when it carries none. */
-export function sequenceOf(record: Pick<NginxRecord, 'path'>): number {
-  const match = /^\/r\/(\d+)$/.exec(record.path ?? '');
-  return match ? Number(match[1]) : -1;
-}
-
 export function parsedRecords(lines: readonly string[]): NginxRecord[] {
   return lines.map((line) => {
     const parsed = parseCombined(line);

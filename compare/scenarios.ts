@@ -5,7 +5,7 @@
  * complete says so rather than hanging.
  */
 import type { Broker, Channel, Delivery, Subscription, Wire } from './broker';
-import { clientOf, nginxLine, parsedRecords } from './records';
+import { clientOf, nginxLines, parsedRecords } from './records';
 import { duplicates, latencies, orderViolations } from './stats';
 
 export interface ThroughputResult {
@@ -49,8 +49,7 @@ const CHUNK = 500;
 const WARM_UP_SEQ = -1;
 
 export function wires(count: number, first = 0): Wire[] {
-  const lines = Array.from({ length: count }, (_, i) => nginxLine(first + i));
-  return parsedRecords(lines).map((record, i) => ({
+  return parsedRecords(nginxLines(count, first)).map((record, i) => ({
     seq: first + i,
     key: clientOf(first + i),
     body: JSON.stringify(record),

@@ -115,8 +115,3 @@ export async function connectionOptions(
   const saslOptions = await sasl(connection);
   return { brokers, ssl: tlsOptions(connection), ...(saslOptions ? { sasl: saslOptions } : {}) };
 }
-
-/** Forgets cached secrets (tests). */
-export function forgetScramCredentials(): void {
-  secrets.clear();
-}

@@ -10,7 +10,8 @@ import type { Consumer, Producer } from 'kafkajs';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nginxLines, sequenceOf } from '../../compare/records';
+import { nginxLines } from '../../compare/records';
+import { sequenceOf } from '../helpers/workload';
 import {
   defaultBrokerOptions,
   killBroker,

@@ -1,5 +1,6 @@
 import type { Delivery } from '../../../compare/broker';
-import { clientOf, nginxLines, parsedRecords, sequenceOf } from '../../../compare/records';
+import { clientOf, nginxLines, parsedRecords } from '../../../compare/records';
+import { sequenceOf } from '../../helpers/workload';
 import { markdownTable, svgChart, type Outcome } from '../../../compare/report';
 import type { Results, ScenarioSizes } from '../../../compare/scenarios';
 import { duplicates, latencies, orderViolations, percentile } from '../../../compare/stats';

@@ -7,14 +7,12 @@ import {
   discoverBootstrapBrokers,
   forgetBootstrapBrokers,
 } from '../../../../shared/kafka/bootstrap';
-import {
-  connectionOptions,
-  forgetScramCredentials,
-  scramCredentialsFromSecret,
-} from '../../../../shared/kafka/msk-auth';
+import { connectionOptions, scramCredentialsFromSecret } from '../../../../shared/kafka/msk-auth';
 
 const CLUSTER = 'arn:aws:kafka:eu-west-1:123456789012:cluster/logs/0a1b2c3d-1111-2222-3333-444455556666-2';
+// Secrets are kept per container once read: each test reads its own, so none sees another's answer.
 const SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:AmazonMSK_nginx-AbCdEf';
+const PLAIN_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:AmazonMSK_plain-GhIjKl';
 const kafka = mockClient(KafkaClient);
 const secrets = mockClient(SecretsManagerClient);
 
@@ -30,7 +28,6 @@ beforeEach(() => {
   kafka.reset();
   secrets.reset();
   forgetBootstrapBrokers();
-  forgetScramCredentials();
 });
 
 const connection = (auth: 'iam' | 'scram' | 'tls', endpoint: 'private' | 'public' = 'private') => ({
@@ -113,6 +110,8 @@ describe('connectionOptions', () => {
 
   it('refuses a secret that is not {"username","password"}', async () => {
     secrets.on(GetSecretValueCommand).resolves({ SecretString: 'just-a-password' });
-    await expect(scramCredentialsFromSecret(SECRET)).rejects.toThrow(/must be a JSON string \{"username"/);
+    await expect(scramCredentialsFromSecret(PLAIN_SECRET)).rejects.toThrow(
+      /must be a JSON string \{"username"/,
+    );
   });
 });
