@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ROOT } from '../helpers/fixtures';
 import { createTopics, readTopic, uniqueName } from '../helpers/kafka';
+import { settledRecordCount } from '../helpers/quiescence';
 
 jest.setTimeout(120000);
 const run = promisify(execFile);
@@ -58,5 +59,6 @@ it('ingest handles the HTTP and direct-invocation samples and produces to the to
     accepted: 4,
     rejected: 0,
   });
-  expect(await readTopic(topic, 12)).toHaveLength(12);
+  await readTopic(topic, 12);
+  expect(await settledRecordCount(topic)).toBe(12);
 });

@@ -6,6 +6,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResult, Context } from 'aws
 import { DLQ_HEADER, HEADER, decodeRecordValue } from '../../shared/record/contract';
 import { sampleEvent, sampleLog } from '../helpers/fixtures';
 import { createTopics, header, readTopic, uniqueName } from '../helpers/kafka';
+import { settledRecordCount } from '../helpers/quiescence';
 
 const topic = uniqueName('ingest');
 const deadLetterTopic = `${topic}-dlq`;
@@ -46,7 +47,7 @@ describe('ingest function', () => {
     expect(JSON.parse(response.body)).toMatchObject({ source: 'http:req-http', accepted: 4, rejected: 1 });
 
     const records = await readTopic(topic, 4);
-    expect(records).toHaveLength(4);
+    expect(await settledRecordCount(topic)).toBe(4);
     const byKey = new Map(records.map((r) => [r.key!.toString(), r]));
     expect([...byKey.keys()].sort()).toEqual(['192.168.1.1', '192.168.1.2', '192.168.1.3', '192.168.1.4']);
     for (const r of records) {
@@ -58,6 +59,7 @@ describe('ingest function', () => {
     }
 
     const [letter] = await readTopic(deadLetterTopic, 1);
+    expect(await settledRecordCount(deadLetterTopic)).toBe(1);
     expect(letter!.value!.toString()).toBe(bad);
     expect(header(letter!, DLQ_HEADER.reason)).toContain('is not an IPv4 or IPv6 address');
     expect(header(letter!, DLQ_HEADER.position)).toBe('line 5');
@@ -72,6 +74,7 @@ describe('ingest function', () => {
     expect(producerModule.sharedProducer()).toBe(first);
 
     const records = await readTopic(topic, 6);
+    expect(await settledRecordCount(topic)).toBe(6);
     const partitions = new Set(
       records.filter((r) => r.key!.toString() === '192.168.1.1').map((r) => r.partition),
     );

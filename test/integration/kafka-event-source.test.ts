@@ -8,7 +8,11 @@ import { KafkaEventSource, type SourceLog } from '../../offline-kafka-events/kaf
 import { deliveredRecords } from '../../shared/record/kafka-event';
 import { brokers, createTopics, testKafka, uniqueName, withAdmin } from '../helpers/kafka';
 import { eventSourceFixture } from '../helpers/event-sources';
+import { waitForGroupDrained } from '../helpers/quiescence';
 import { waitFor } from '../helpers/wait';
+
+// Each count waits for the group to be still (test/helpers/quiescence.ts) after the last record arrived.
+jest.setTimeout(30000);
 
 const quiet: SourceLog = { notice: () => undefined, warning: () => undefined, error: () => undefined };
 const RECORDS = 60;
@@ -66,8 +70,11 @@ it('delivers the records in the MSK event shape, each partition in offset order'
   await createTopics([{ topic, partitions: 3 }]);
   await produce(topic, RECORDS);
   const got = collector();
-  await source(topic, uniqueName('g'), got.invoke).start();
+  const group = uniqueName('g');
+  await source(topic, group, got.invoke).start();
   await waitFor(() => got.offsets().length >= RECORDS, `${RECORDS} records`);
+  await waitForGroupDrained(group, topic, () => got.offsets().length);
+  expect(got.offsets()).toHaveLength(RECORDS);
 
   for (const event of got.events) {
     expect(event.eventSource).toBe('aws:kafka');
@@ -89,15 +96,17 @@ it('fanout: two functions with distinct consumer groups each receive every recor
   await createTopics([{ topic, partitions: 3 }]);
   const a = collector();
   const b = collector();
-  await Promise.all([
-    source(topic, uniqueName('ga'), a.invoke).start(),
-    source(topic, uniqueName('gb'), b.invoke).start(),
-  ]);
+  const [ga, gb] = [uniqueName('ga'), uniqueName('gb')];
+  await Promise.all([source(topic, ga, a.invoke).start(), source(topic, gb, b.invoke).start()]);
   await produce(topic, RECORDS);
   await waitFor(
     () => a.offsets().length >= RECORDS && b.offsets().length >= RECORDS,
     'both groups to receive every record',
   );
+  await waitForGroupDrained(ga, topic, () => a.offsets().length);
+  await waitForGroupDrained(gb, topic, () => b.offsets().length);
+  expect(a.offsets()).toHaveLength(RECORDS);
+  expect(b.offsets()).toHaveLength(RECORDS);
   expect(a.offsets().sort()).toEqual(b.offsets().sort());
   expect(new Set(a.offsets()).size).toBe(RECORDS);
 });
@@ -121,6 +130,7 @@ it('load balancing: two functions sharing a group split the records, each once',
   );
   await produce(topic, RECORDS);
   await waitFor(() => a.offsets().length + b.offsets().length >= RECORDS, 'the group to handle every record');
+  await waitForGroupDrained(group, topic, () => a.offsets().length + b.offsets().length);
   const union = [...a.offsets(), ...b.offsets()];
   expect(new Set(union).size).toBe(RECORDS);
   expect(union).toHaveLength(RECORDS);
@@ -135,8 +145,11 @@ it('never invokes with more than batchSize records', async () => {
   await createTopics([{ topic, partitions: 1 }]);
   await produce(topic, 23);
   const got = collector();
-  await source(topic, uniqueName('g'), got.invoke, 5).start();
+  const group = uniqueName('g');
+  await source(topic, group, got.invoke, 5).start();
   await waitFor(() => got.offsets().length >= 23, '23 records');
+  await waitForGroupDrained(group, topic, () => got.offsets().length);
+  expect(got.offsets()).toHaveLength(23);
   expect(Math.max(...got.events.map((e) => deliveredRecords(e).length))).toBeLessThanOrEqual(5);
 });
 
