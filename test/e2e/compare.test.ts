@@ -37,6 +37,9 @@ it('measures SNS and prints the table, the chart and the figures', async () => {
   expect(stdout).toContain('| Criterion | SNS |');
   expect(stdout).toMatch(/\| Throughput, end to end \(200 records, 1 consumer\) \| [\d,]+ records\/s \|/);
   expect(stdout).toContain('| Unacknowledged records redelivered to a restarted consumer | 0 of 50 |');
+  // The control for "0 of 50": the same subscriber received all 100 records and acknowledged half, so the
+  // zero is SNS not redelivering, not a subscriber that never received anything.
+  expect(stderr).toMatch(/redelivery: first consumer acknowledged 50 of 100 and stopped/);
   expect(stdout).toContain('| Unconsumed records that survive a broker restart | 0 of 100 |');
   const figures = JSON.parse(readFileSync(join(dir, 'c.json'), 'utf8')) as {
     outcomes: Array<{ ok: boolean; results: { throughput: { received: number } } }>;
