@@ -26,7 +26,7 @@ export function clientOf(seq: number): string {
   return `10.0.0.${(seq % CLIENTS) + 1}`;
 }
 
-export function nginxLine(seq: number, startMs = Date.UTC(2024, 10, 11, 12, 0, 0)): string {
+function nginxLine(seq: number, startMs = Date.UTC(2024, 10, 11, 12, 0, 0)): string {
   const status = STATUSES[seq % STATUSES.length]!;
   const agent = AGENTS[seq % AGENTS.length]!;
   const bytes = status === 304 ? 0 : 512 + (seq % 2048);
