@@ -18,6 +18,7 @@ import {
 import { COUNTER_CEILING } from '../../shared/store/apply-script';
 import { createRedis } from '../../shared/store/redis';
 import { uniqueName } from '../helpers/kafka';
+import { isoNow, recordValue } from '../helpers/log-lines';
 
 jest.setTimeout(30000);
 
@@ -32,25 +33,6 @@ afterAll(async () => {
   await clearStore(redis, prefix);
   await redis.quit();
 });
-
-/** A record value as a producer that skipped the parser could write it. */
-function value(i: number, bytes: number, time: string): string {
-  return JSON.stringify({
-    time,
-    remoteAddr: `203.0.113.${i % 250}`,
-    remoteUser: null,
-    request: `GET /p/${i} HTTP/1.1`,
-    method: 'GET',
-    path: `/p/${i}`,
-    query: null,
-    protocol: 'HTTP/1.1',
-    status: 200,
-    bodyBytesSent: bytes,
-    referer: null,
-    userAgent: 'curl/8.5.0',
-    raw: `line ${i}`,
-  });
-}
 
 /** Decodes like the consumers do: records that fail to decode become failed items with their reason. */
 function items(values: string[], partition: number, from: number): BatchItem[] {
@@ -89,9 +71,9 @@ async function applyInBatches(
 }
 
 it('counts every ordinary line after 1,200 lines claiming 2^53-1 bytes, and the panels add up', async () => {
-  const now = timeLocalIsoNow();
-  const hostile = Array.from({ length: 1200 }, (_, i) => value(i, Number.MAX_SAFE_INTEGER, now));
-  const ordinary = Array.from({ length: 50 }, (_, i) => value(i, 1000 + i, now));
+  const now = isoNow();
+  const hostile = Array.from({ length: 1200 }, (_, i) => recordValue(i, Number.MAX_SAFE_INTEGER, now));
+  const ordinary = Array.from({ length: 50 }, (_, i) => recordValue(i, 1000 + i, now));
   // One record per batch, as a client sending a line per request gets them delivered: the bandwidth
   // counter is driven to within 2^10 of Redis's 64-bit limit.
   await applyInBatches(items(hostile, 0, 0), 1);
@@ -112,9 +94,9 @@ it('counts every ordinary line after 1,200 lines claiming 2^53-1 bytes, and the 
 
 it('does not let a line dated 31/Dec/9999 pin the per-minute series', async () => {
   const p = `${prefix}-future`;
-  const now = timeLocalIsoNow();
+  const now = isoNow();
   const batch = items(
-    [value(1, 10, '9999-12-31T23:59:59+00:00'), value(2, 20, now), value(3, 30, now)],
+    [recordValue(1, 10, '9999-12-31T23:59:59+00:00'), recordValue(2, 20, now), recordValue(3, 30, now)],
     0,
     0,
   );
@@ -128,10 +110,6 @@ it('does not let a line dated 31/Dec/9999 pin the per-minute series', async () =
   await clearStore(redis, p);
 });
 
-function timeLocalIsoNow(): string {
-  return new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', '+00:00');
-}
-
 /** Records straight into the store, past the decoder: what the apply step must survive on its own. */
 function raw(values: string[], partition: number, from: number): BatchItem[] {
   return values.map((v, i) => ({
@@ -142,13 +120,17 @@ function raw(values: string[], partition: number, from: number): BatchItem[] {
 
 it('stops the bandwidth counter at its ceiling instead of failing, and keeps counting requests', async () => {
   const p = `${prefix}-ceiling`;
-  const now = timeLocalIsoNow();
+  const now = isoNow();
   // 600 batches of one record of 2^53-1 bytes: 600 × 2^53 is past the ceiling of 2^62 (and 1,200 would be
   // past 2^63, Redis's integer limit, where the unguarded HINCRBY fails).
   for (let i = 0; i < 600; i++) {
-    await applyBatch(redis, p, raw([value(i, Number.MAX_SAFE_INTEGER, now)], 0, i));
+    await applyBatch(redis, p, raw([recordValue(i, Number.MAX_SAFE_INTEGER, now)], 0, i));
   }
-  const outcome = await applyBatch(redis, p, raw([value(1, 1000, now), value(2, 1001, now)], 0, 600));
+  const outcome = await applyBatch(
+    redis,
+    p,
+    raw([recordValue(1, 1000, now), recordValue(2, 1001, now)], 0, 600),
+  );
   expect(outcome).toMatchObject({ applied: 2, duplicates: 0 });
   const stats = await readStats(redis, p);
   expect(stats.totals.validRequests).toBe(602);
@@ -159,18 +141,20 @@ it('stops the bandwidth counter at its ceiling instead of failing, and keeps cou
 it('writes nothing of a batch, marks included, when one of its writes cannot be applied', async () => {
   const p = `${prefix}-atomic`;
   const keys = analyticsKeys(p);
-  const now = timeLocalIsoNow();
-  await applyBatch(redis, p, raw([value(1, 10, now)], 0, 0));
+  const now = isoNow();
+  await applyBatch(redis, p, raw([recordValue(1, 10, now)], 0, 0));
   // A panel key of the wrong type (an operator's mistake): ZINCRBY on it would fail part-way.
   await redis.set(keys.panel('browsers'), 'not a sorted set');
-  await expect(applyBatch(redis, p, raw([value(2, 20, now), value(3, 30, now)], 0, 1))).rejects.toThrow(
-    'apply refused, nothing written',
-  );
+  await expect(
+    applyBatch(redis, p, raw([recordValue(2, 20, now), recordValue(3, 30, now)], 0, 1)),
+  ).rejects.toThrow('apply refused, nothing written');
   expect(await redis.hgetall(keys.totals)).toMatchObject({ requests: '1', bandwidth: '10' });
   expect(await redis.hget(keys.marks, 'raw-0')).toBe('0');
   // Once the key is mended, the redelivered batch is counted: nothing of it was lost as a "duplicate".
   await redis.del(keys.panel('browsers'));
-  expect(await applyBatch(redis, p, raw([value(2, 20, now), value(3, 30, now)], 0, 1))).toMatchObject({
+  expect(
+    await applyBatch(redis, p, raw([recordValue(2, 20, now), recordValue(3, 30, now)], 0, 1)),
+  ).toMatchObject({
     applied: 2,
     duplicates: 0,
   });
@@ -181,8 +165,8 @@ it('writes nothing of a batch, marks included, when one of its writes cannot be 
 it('bounds every structure: panels keep their top keys, series and visitor sets expire', async () => {
   const p = `${prefix}-bounds`;
   const keys = analyticsKeys(p);
-  const now = timeLocalIsoNow();
-  const many = Array.from({ length: PANEL_KEYS + 50 }, (_, i) => value(i, 1, now));
+  const now = isoNow();
+  const many = Array.from({ length: PANEL_KEYS + 50 }, (_, i) => recordValue(i, 1, now));
   await applyBatch(redis, p, raw(many, 0, 0));
   expect(await redis.zcard(keys.panel('requests'))).toBe(PANEL_KEYS);
   const seriesKeys = await redis.keys(`${keys.base}series:*`);
