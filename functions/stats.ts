@@ -15,10 +15,8 @@ export async function handler(event: Partial<APIGatewayProxyEventV2> = {}): Prom
   try {
     const { top, minutes } = wholeNumbers(event.queryStringParameters, QUERY, event.rawQueryString);
     const stats = await readStats(sharedRedis(), storePrefix(), { top, minutes });
-    return {
-      ...json(200, stats),
-      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
-    };
+    const answer = json(200, stats);
+    return { ...answer, headers: { ...answer.headers, 'cache-control': 'no-store' } };
   } catch (err) {
     if (err instanceof QueryError) return httpError(400, err.message);
     logger.error('stats.store_unavailable', { error: err });

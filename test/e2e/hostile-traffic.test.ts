@@ -31,7 +31,7 @@ import { header, readTopic, uniqueName, withAdmin } from '../helpers/kafka';
 import { isoNow, recordValue, timeLocal } from '../helpers/log-lines';
 import { waitFor } from '../helpers/wait';
 
-jest.setTimeout(120000);
+jest.setTimeout(180000);
 
 const canary = uniqueName('hostile-canary');
 let stack: AnalyticsStack;
@@ -297,6 +297,9 @@ it('adds no header from log text, and log text shaped like Redis keys or Lua tou
   const response = await fetch(`${offline.url}/stats?top=1000`);
   expect(response.headers.get('x-smuggled')).toBeNull();
   expect(response.headers.get('set-cookie')).toBeNull();
+  expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+  const page = await fetch(`${offline.url}/dashboard`);
+  expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
   expect(served.panels.requests.items.map((i) => i.key)).toEqual(expect.arrayContaining([keyLike, lua]));
 
   // The records on the topic carry exactly the contract's headers.
