@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { RunningOffline } from '../../demo/offline';
 import { TrafficFold } from '../../shared/analytics/fold';
 import { statsFromFold, type TrafficStats } from '../../shared/analytics/stats';
@@ -16,6 +16,7 @@ import { parseCombined } from '../../shared/nginx/combined';
 import { DLQ_HEADER } from '../../shared/record/contract';
 import { ROOT, fixtureLines, sampleLog } from '../helpers/fixtures';
 import { startAnalyticsStack, type AnalyticsStack } from '../helpers/analytics-stack';
+import { launchChromium } from '../helpers/browser';
 import { header, readTopic } from '../helpers/kafka';
 import { timeLocal } from '../helpers/log-lines';
 import { waitFor } from '../helpers/wait';
@@ -118,18 +119,7 @@ it('answers a bad query with 400 and a reason', async () => {
 });
 
 it('shows a dashboard in a real browser that updates while traffic arrives', async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
   const outside: string[] = [];
   page.on('request', (r) => {

@@ -19,7 +19,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { RunningOffline } from '../../demo/offline';
 import { loadConfig } from '../../shared/config';
 import { createProducer } from '../../shared/kafka/producer';
@@ -27,6 +27,7 @@ import { DLQ_HEADER, HEADER } from '../../shared/record/contract';
 import { analyticsKeys } from '../../shared/store/analytics-store';
 import type { TrafficStats } from '../../shared/analytics/stats';
 import { startAnalyticsStack, type AnalyticsStack } from '../helpers/analytics-stack';
+import { launchChromium } from '../helpers/browser';
 import { header, readTopic, uniqueName, withAdmin } from '../helpers/kafka';
 import { isoNow, recordValue, timeLocal } from '../helpers/log-lines';
 import { waitFor } from '../helpers/wait';
@@ -235,16 +236,7 @@ const XSS_HITS = 6;
 it('shows script from the path, referrer and user agent as text, and never runs it', async () => {
   const xss = line('192.0.2.200', esc(XSS.path), 200, 7, esc(XSS.referer), esc(XSS.agent));
   expect(await ingest(Array<string>(XSS_HITS).fill(xss))).toMatchObject({ accepted: XSS_HITS });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-    ],
-  });
+  browser = await launchChromium();
   const page = await browser.newPage();
   const dialogs: string[] = [];
   page.on('dialog', (d) => {
