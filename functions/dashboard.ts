@@ -9,8 +9,12 @@ export async function handler(): Promise<APIGatewayProxyResult> {
       'content-type': 'text/html; charset=utf-8',
       'cache-control': 'no-cache',
       // Everything is inline; the page may only talk back to this API.
+      // No page may frame it (clickjacking), and it sends no referrer with its calls.
       'content-security-policy':
-        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:",
+        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; " +
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
     },
     body: DASHBOARD_HTML,
   };

@@ -4,6 +4,7 @@
  * comparison and the benchmark), and the tests.
  */
 import type { NginxRecord } from '../nginx/record';
+import { maskAddress } from './anonymize-ip';
 import {
   classifyAgent,
   countsAsVisitor,
@@ -48,8 +49,8 @@ export class TrafficFold {
     PanelName,
     Map<string, number>
   >;
-  /** visitorId(day, address, agent) of every request that counts as a visit. */
-  readonly visitors = new Set<number>();
+  /** Day (`yyyy-mm-dd` of the log) → visitorId(day, address, agent) of every request that counts as a visit. */
+  readonly visitors = new Map<string, Set<number>>();
   /** Minute (epoch seconds, as text) → count, per series. */
   readonly series = Object.fromEntries(SERIES.map((s) => [s, new Map<string, number>()])) as Record<
     SeriesName,
@@ -61,6 +62,16 @@ export class TrafficFold {
   private readonly agents = new Map<string, Agent & { lanes: Lanes }>();
   private lastMinuteText = '';
   private lastMinute = '';
+
+  /** anonymizeIp: the hosts panel holds masked addresses (unique visitors still count whole ones). */
+  constructor(private readonly options: { anonymizeIp?: boolean } = {}) {}
+
+  /** Distinct (day, address, agent) visits: GoAccess's "Unique Visitors". */
+  get uniqueVisitors(): number {
+    let n = 0;
+    for (const day of this.visitors.values()) n += day.size;
+    return n;
+  }
 
   add(r: TrafficRecord): void {
     const t = this.totals;
@@ -74,7 +85,7 @@ export class TrafficFold {
     else if (isStaticFile(key.uri)) bump(p.static_requests, member);
     else bump(p.requests, member);
 
-    bump(p.hosts, r.remoteAddr);
+    bump(p.hosts, this.options.anonymizeIp ? maskAddress(r.remoteAddr) : r.remoteAddr);
     const ua = r.userAgent ?? '-';
     let agent = this.agents.get(ua);
     if (!agent) {
@@ -89,7 +100,10 @@ export class TrafficFold {
     if (host !== null) bump(p.referring_sites, host);
     bump(p.status_codes, STATUS_TEXT[r.status] ?? String(r.status));
     if (countsAsVisitor(r.status)) {
-      this.visitors.add(visitorId(r.time.slice(0, 10), r.remoteAddr, ua, agent.lanes));
+      const day = r.time.slice(0, 10);
+      let visits = this.visitors.get(day);
+      if (!visits) this.visitors.set(day, (visits = new Set()));
+      visits.add(visitorId(day, r.remoteAddr, ua, agent.lanes));
     }
 
     const minute = this.minuteOf(r.time);

@@ -23,7 +23,8 @@ export type PositionedItem = Positioned & ({ record: NginxRecord } | { reason: s
 export function batchItems(batch: NginxBatch): PositionedItem[] {
   return [
     ...batch.records.map(({ record, delivered }) => ({ record, delivered })),
-    ...batch.invalid.map(({ reason, delivered }) => ({ reason, delivered })),
+    // Counted by kind (a fixed vocabulary), so values in reasons cannot grow the failures hash.
+    ...batch.invalid.map(({ kind, delivered }) => ({ reason: kind, delivered })),
   ];
 }
 

@@ -83,12 +83,14 @@ export function topItems(panel: PanelName, counts: Iterable<[string, number]>, t
 }
 
 /**
- * The last `minutes` minutes of the series, ending at the newest minute that has data, one point per minute
- * (zeros where nothing happened), oldest first. Input: per-series maps of epoch-seconds text → count.
+ * The last `minutes` minutes of the series, one point per minute (zeros where nothing happened), oldest
+ * first, ending at the minute `end` (epoch seconds) — the store passes now — or, for a log read whole, at
+ * the newest minute that has data. Input: per-series maps of epoch-seconds text → count.
  */
 export function minuteSeries(
   series: Record<SeriesName, Iterable<[string, number]>>,
   minutes: number,
+  end?: number,
 ): MinutePoint[] {
   const values = new Map<number, Partial<Record<SeriesName, number>>>();
   let newest = -Infinity;
@@ -101,7 +103,8 @@ export function minuteSeries(
       values.set(seconds, point);
     }
   }
-  if (newest === -Infinity) return [];
+  if (end !== undefined) newest = end;
+  else if (newest === -Infinity) return [];
   const points: MinutePoint[] = [];
   for (let seconds = newest - (minutes - 1) * 60; seconds <= newest; seconds += 60) {
     const v = values.get(seconds) ?? {};
@@ -120,6 +123,8 @@ export interface StatsOptions {
   top?: number;
   minutes?: number;
   now?: Date;
+  /** Mask client addresses in the hosts panel (GoAccess --anonymize-ip). */
+  anonymizeIp?: boolean;
 }
 
 export function statsFromFold(fold: TrafficFold, options: StatsOptions = {}): TrafficStats {
@@ -130,7 +135,7 @@ export function statsFromFold(fold: TrafficFold, options: StatsOptions = {}): Tr
       totalRequests: fold.totals.requests + fold.totals.failed,
       validRequests: fold.totals.requests,
       failedRequests: fold.totals.failed,
-      uniqueVisitors: fold.visitors.size,
+      uniqueVisitors: fold.uniqueVisitors,
       bandwidth: fold.totals.bandwidth,
     },
     panels: Object.fromEntries(PANELS.map((p) => [p, topItems(p, fold.panels[p], top)])) as Record<

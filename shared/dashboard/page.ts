@@ -58,7 +58,9 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
 (function () {
   var SVG = 'http://www.w3.org/2000/svg';
   var params = new URLSearchParams(location.search);
-  var every = Math.max(500, Number(params.get('interval') || 2000));
+  // ?interval=<ms>, kept within 500 ms .. 60 s; anything that is not a number gives the default 2 s.
+  var asked = Number(params.get('interval'));
+  var every = isFinite(asked) && asked > 0 ? Math.min(60000, Math.max(500, asked)) : 2000;
   var PANELS = [
     ['requests', 'Requested files'], ['static_requests', 'Static requests'], ['not_found', 'Not found URLs'],
     ['hosts', 'Visitor hosts'], ['os', 'Operating systems'], ['browsers', 'Browsers'],

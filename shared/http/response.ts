@@ -4,7 +4,8 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 export function json(statusCode: number, body: unknown): APIGatewayProxyResult {
   return {
     statusCode,
-    headers: { 'content-type': 'application/json; charset=utf-8' },
+    // nosniff: a browser never reads log text inside the JSON as a page or a script.
+    headers: { 'content-type': 'application/json; charset=utf-8', 'x-content-type-options': 'nosniff' },
     body: JSON.stringify(body),
   };
 }

@@ -6,8 +6,8 @@
  * A scanner rather than one regular expression, so a line that is not nginx output is refused with the
  * position and the reason, which travel to the dead-letter topic with the original bytes.
  */
-import { isIP } from 'node:net';
 import { decodeNginxEscapes } from './escapes';
+import { outOfLimits, validAddress } from './limits';
 import type { NginxRecord, ParseResult } from './record';
 import { parseRequestLine } from './request-line';
 import { timeLocalToIso } from './time-local';
@@ -66,7 +66,7 @@ function scan(raw: string): NginxRecord {
   const addrEnd = line.indexOf(' ');
   if (addrEnd <= 0) refuse(0, 'expected the client address followed by a space');
   const remoteAddr = line.slice(0, addrEnd);
-  if (isIP(remoteAddr) === 0 && !remoteAddr.startsWith('unix:')) {
+  if (!validAddress(remoteAddr)) {
     refuse(0, `client address ${JSON.stringify(remoteAddr.slice(0, 64))} is not an IPv4 or IPv6 address`);
   }
   let pos = expect(line, addrEnd, ' - ', 'the client address');
@@ -128,7 +128,9 @@ function scan(raw: string): NginxRecord {
 
 export function parseCombined(raw: string): ParseResult {
   try {
-    return { ok: true, record: scan(raw) };
+    const record = scan(raw);
+    const beyond = outOfLimits(record);
+    return beyond === null ? { ok: true, record } : { ok: false, reason: beyond.reason };
   } catch (err) {
     if (err instanceof Refusal) return { ok: false, reason: err.reason };
     throw err;

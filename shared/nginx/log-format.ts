@@ -11,9 +11,9 @@
  * A format that cannot be compiled is refused with a LogFormatError naming the column of the problem in the
  * text as given. Variables that have no field of their own in NginxRecord land in `extra`, by name.
  */
-import { isIP } from 'node:net';
 import { COMBINED_FORMAT, parseCombined } from './combined';
 import { decodeNginxEscapes } from './escapes';
+import { outOfLimits, validAddress } from './limits';
 import type { NginxRecord, ParseResult } from './record';
 import { parseRequestLine, splitTarget } from './request-line';
 import { timeLocalToIso } from './time-local';
@@ -323,7 +323,7 @@ function compileGeneric(spec: Specification): CompiledLogFormat {
     };
 
     const remoteAddr = text('remote_addr') ?? text('realip_remote_addr');
-    if (remoteAddr === null || (isIP(remoteAddr) === 0 && !remoteAddr.startsWith('unix:'))) {
+    if (remoteAddr === null || !validAddress(remoteAddr)) {
       throw new Refusal(
         `client address ${JSON.stringify((remoteAddr ?? '').slice(0, 64))} is not an IPv4 or IPv6 address`,
       );
@@ -335,7 +335,10 @@ function compileGeneric(spec: Specification): CompiledLogFormat {
     const msec = text('msec');
     if (timeLocal !== null) time = timeLocalToIso(timeLocal);
     else if (iso !== null) time = Number.isNaN(Date.parse(iso)) ? null : iso;
-    else if (msec !== null && /^\d+(\.\d+)?$/.test(msec)) time = new Date(Number(msec) * 1000).toISOString();
+    else if (msec !== null && /^\d+(\.\d+)?$/.test(msec)) {
+      const at = new Date(Number(msec) * 1000);
+      time = Number.isNaN(at.getTime()) ? null : at.toISOString();
+    }
     if (time === null) {
       throw new Refusal(`time ${JSON.stringify((timeLocal ?? iso ?? msec ?? '').slice(0, 40))} is not valid`);
     }
@@ -387,6 +390,8 @@ function compileGeneric(spec: Specification): CompiledLogFormat {
       extra[v] = unescape(raw, escape) ?? '';
     }
     if (extra) record.extra = extra;
+    const beyond = outOfLimits(record);
+    if (beyond !== null) throw new Refusal(beyond.reason);
     return record;
   }
 

@@ -10,6 +10,7 @@
  *             headers = record-version, dlq-reason, dlq-stage, dlq-source, dlq-position, dlq-time.
  */
 import type { Message } from 'kafkajs';
+import { outOfLimits } from '../nginx/limits';
 import type { NginxRecord } from '../nginx/record';
 
 export const RECORD_VERSION = '1';
@@ -78,18 +79,21 @@ export function encodeDeadLetter(letter: DeadLetter): Message {
   };
 }
 
-export class RecordError extends Error {}
+export class RecordError extends Error {
+  /** The reason without the values in it, from a small fixed set: what failures are counted by. */
+  readonly kind: string;
+  constructor(reason: string, kind = reason) {
+    super(reason);
+    this.kind = kind;
+  }
+}
 
 function isStringOrNull(value: unknown): value is string | null {
   return value === null || typeof value === 'string';
 }
 
-function isCount(value: unknown, max: number): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max;
-}
-
 /** Parses and checks a record value; throws RecordError naming the first field that is wrong. */
-export function decodeRecordValue(value: Buffer | string): NginxRecord {
+export function decodeRecordValue(value: Buffer | string, now = Date.now()): NginxRecord {
   let parsed: unknown;
   try {
     parsed = JSON.parse(typeof value === 'string' ? value : value.toString('utf8'));
@@ -115,9 +119,15 @@ export function decodeRecordValue(value: Buffer | string): NginxRecord {
   ] as const) {
     if (!isStringOrNull(r[field])) throw new RecordError(`field ${field} is not a string or null`);
   }
-  if (!isCount(r.status, 999)) throw new RecordError('field status is not an HTTP status (0-999)');
-  if (!isCount(r.bodyBytesSent, Number.MAX_SAFE_INTEGER)) {
-    throw new RecordError('field bodyBytesSent is not a non-negative integer');
+  for (const field of ['status', 'bodyBytesSent'] as const) {
+    if (typeof r[field] !== 'number') throw new RecordError(`field ${field} is missing or not a number`);
   }
-  return parsed as NginxRecord;
+  if (r.extra !== undefined && (typeof r.extra !== 'object' || r.extra === null || Array.isArray(r.extra))) {
+    throw new RecordError('field extra is not an object');
+  }
+  const record = parsed as NginxRecord;
+  // The same limits the parsers apply: a producer that skipped the parser is held to them too.
+  const beyond = outOfLimits(record, now);
+  if (beyond !== null) throw new RecordError(beyond.reason, `field ${beyond.field} is beyond the limits`);
+  return record;
 }

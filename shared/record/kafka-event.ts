@@ -70,7 +70,7 @@ export function position(record: Pick<DeliveredRecord, 'topic' | 'partition' | '
 export interface NginxBatch {
   records: Array<{ record: NginxRecord; delivered: DeliveredRecord }>;
   /** Records whose value is not a valid NginxRecord: they belong in the dead-letter topic. */
-  invalid: Array<{ delivered: DeliveredRecord; reason: string }>;
+  invalid: Array<{ delivered: DeliveredRecord; reason: string; kind: string }>;
 }
 
 /** Decodes every record of a Kafka event as an NginxRecord, keeping the ones that fail with a reason. */
@@ -78,14 +78,15 @@ export function decodeNginxBatch(event: KafkaEvent): NginxBatch {
   const batch: NginxBatch = { records: [], invalid: [] };
   for (const delivered of deliveredRecords(event)) {
     if (delivered.value === null) {
-      batch.invalid.push({ delivered, reason: 'tombstone: record has no value' });
+      const reason = 'tombstone: record has no value';
+      batch.invalid.push({ delivered, reason, kind: reason });
       continue;
     }
     try {
       batch.records.push({ record: decodeRecordValue(delivered.value), delivered });
     } catch (err) {
       if (!(err instanceof RecordError)) throw err;
-      batch.invalid.push({ delivered, reason: err.message });
+      batch.invalid.push({ delivered, reason: err.message, kind: err.kind });
     }
   }
   return batch;

@@ -6,61 +6,36 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import Redis from 'ioredis';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { RunningOffline } from '../../demo/offline';
 import type { TrafficStats } from '../../shared/analytics/stats';
 import { createProducer } from '../../shared/kafka/producer';
 import { loadConfig } from '../../shared/config';
 import { DLQ_HEADER } from '../../shared/record/contract';
-import { createRedis } from '../../shared/store/redis';
 import { ROOT, fixtureLines } from '../helpers/fixtures';
-import { createTopics, header, readTopic, uniqueName } from '../helpers/kafka';
-import { startTestOffline } from '../helpers/offline';
+import { startAnalyticsStack, type AnalyticsStack } from '../helpers/analytics-stack';
+import { launchChromium } from '../helpers/browser';
+import { header, readTopic } from '../helpers/kafka';
+import { timeLocal } from '../helpers/log-lines';
 import { handCounted, panelCounts, seriesSums, type HandCounted } from '../helpers/panel-counts';
-import { deleteKeysUnder } from '../helpers/redis-keys';
 import { waitFor } from '../helpers/wait';
 
 jest.setTimeout(180000);
 
-const topic = uniqueName('dash');
-const deadLetterTopic = `${topic}-dlq`;
-const alertsTopic = `${topic}-alerts`;
-const prefix = `test-${topic}`;
 const ARTIFACTS = join(ROOT, 'test-artifacts');
+let stack: AnalyticsStack;
 let offline: RunningOffline;
 let browser: Browser | undefined;
-let redis: Redis;
 
 beforeAll(async () => {
-  redis = createRedis();
-  await createTopics([
-    { topic, partitions: 3 },
-    { topic: deadLetterTopic, partitions: 1 },
-    { topic: alertsTopic, partitions: 1 },
-  ]);
-  offline = await startTestOffline({
-    topic,
-    deadLetterTopic,
-    env: { KAFKA_ALERTS_TOPIC: alertsTopic, ANALYTICS_PREFIX: prefix, ALERT_SCAN_MIN: '5' },
-  });
+  stack = await startAnalyticsStack('dash', { ALERT_SCAN_MIN: '5' });
+  offline = stack.offline;
 });
 
 afterAll(async () => {
   await browser?.close();
-  const code = await offline?.stop();
-  await deleteKeysUnder(redis, prefix);
-  await redis.quit();
-  expect(code).toBe(0);
+  expect(await stack.stop()).toBe(0);
 });
-
-function timeLocal(date: Date): string {
-  const m = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][
-    date.getUTCMonth()
-  ];
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${p(date.getUTCDate())}/${m}/${date.getUTCFullYear()}:${p(date.getUTCHours())}:${p(date.getUTCMinutes())}:${p(date.getUTCSeconds())} +0000`;
-}
 
 const at = new Date();
 const now = timeLocal(at);
@@ -129,7 +104,7 @@ it('serves the panels of the stream, equal to those counted by hand for the same
   // A record no producer of the project would write: counted as failed, and dead-lettered with its reason.
   const producer = createProducer(loadConfig());
   await producer.connect();
-  await producer.send({ topic, messages: [{ key: 'x', value: 'not json at all' }] });
+  await producer.send({ topic: stack.topic, messages: [{ key: 'x', value: 'not json at all' }] });
   await producer.disconnect();
 
   const total = firstLines.length + 1;
@@ -147,12 +122,12 @@ it('serves the panels of the stream, equal to those counted by hand for the same
   // Over the minutes since the fixture's newest line (12 Nov 2024), only the scanner's lines fall in the hour.
   expect(seriesSums(served)).toEqual({ requests: 6, status4xx: 6, status5xx: 0, bytes: 6 * 153 });
 
-  const letters = await readTopic(deadLetterTopic, 1);
+  const letters = await readTopic(stack.deadLetterTopic, 1);
   expect(letters.some((l) => header(l, DLQ_HEADER.reason) === 'value is not JSON')).toBe(true);
 });
 
 it('publishes one scanner alert for the client probing wp-login.php and .env', async () => {
-  const [alert] = await readTopic(alertsTopic, 1);
+  const [alert] = await readTopic(stack.alertsTopic, 1);
   expect(JSON.parse(alert!.value!.toString())).toMatchObject({
     kind: 'scanner',
     client: '198.51.100.7',
@@ -170,18 +145,7 @@ it('answers a bad query with 400 and a reason', async () => {
 });
 
 it('shows a dashboard in a real browser that updates while traffic arrives', async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
   const outside: string[] = [];
   page.on('request', (r) => {

@@ -9,7 +9,7 @@ import { applyBatch, readStats, type BatchItem } from '../../shared/store/analyt
 import { createRedis } from '../../shared/store/redis';
 import { fixtureLines } from '../helpers/fixtures';
 import { uniqueName } from '../helpers/kafka';
-import { handCounted, panelCounts, seriesSums } from '../helpers/panel-counts';
+import { handCounted, panelCounts } from '../helpers/panel-counts';
 import { deleteKeysUnder } from '../helpers/redis-keys';
 
 const prefix = uniqueName('test-store');
@@ -39,15 +39,17 @@ function items(topic: string, from = 0, count = lines.length): BatchItem[] {
   });
 }
 
-// minutes: a day, so the series reach back over every line of the fixture (they end at its newest minute).
-const stats = (p = prefix) => readStats(redis, p, { now: new Date(0), top: 100, minutes: 24 * 60 });
+/**
+ * Totals and panels. The per-minute series is windowed to now and the fixture is older than the kept
+ * window, so series are checked in analytics-poison.test.ts with lines dated now.
+ */
+const stats = (p = prefix) => readStats(redis, p, { now: new Date(0), top: 100 });
 
 /** The store's answer equals the hand-counted one for the whole fixture. */
 async function expectHandCounted(p: string): Promise<void> {
   const served = await stats(p);
   expect(served.totals).toEqual(counted.totals);
   expect(panelCounts(served)).toEqual(counted.panels);
-  expect(seriesSums(served)).toEqual(counted.series);
 }
 
 it('serves the panels counted by hand for the same lines', async () => {

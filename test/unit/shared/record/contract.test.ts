@@ -46,14 +46,37 @@ describe('decodeRecordValue refuses values that are not records, naming the fiel
     ['an array', '[1,2]', 'value is not a JSON object'],
     ['a bad time', value({ time: 'yesterday' }), 'field time is not an ISO 8601 time'],
     ['a numeric address', value({ remoteAddr: 7 }), 'field remoteAddr is missing or not a string'],
-    ['status 1200', value({ status: 1200 }), 'field status is not an HTTP status'],
-    ['status 200.5', value({ status: 200.5 }), 'field status is not an HTTP status'],
-    ['negative bytes', value({ bodyBytesSent: -1 }), 'field bodyBytesSent is not a non-negative integer'],
+    ['a textual status', value({ status: '200' }), 'field status is missing or not a number'],
+    ['status 1200', value({ status: 1200 }), 'status 1200 is not an HTTP status nginx sends'],
+    ['status 200.5', value({ status: 200.5 }), 'status 200.5 is not an HTTP status nginx sends'],
+    ['negative bytes', value({ bodyBytesSent: -1 }), 'body bytes -1 is outside 0..1099511627776'],
+    ['2^53-1 bytes', value({ bodyBytesSent: 2 ** 53 - 1 }), 'body bytes 9007199254740991 is outside'],
+    ['a time in 9999', value({ time: '9999-12-31T23:59:59+00:00' }), 'is more than a day ahead of the clock'],
+    ['a referrer of 20,000 characters', value({ referer: 'x'.repeat(20000) }), 'referer is 20000 characters'],
+    ['an address that is not one', value({ remoteAddr: 'evil:{analytics}' }), 'is not an IPv4 or IPv6'],
     ['a numeric user agent', value({ userAgent: 5 }), 'field userAgent is not a string or null'],
   ])('%s', (_what, text, reason) => {
     const decode = () => decodeRecordValue(Buffer.from(text));
     expect(decode).toThrow(RecordError);
     expect(decode).toThrow(reason);
+  });
+});
+
+describe('decodeRecordValue counts refusals by field, not by value', () => {
+  it('gives a limit refusal a kind without the value in it', () => {
+    const bytes = (n: number) => JSON.stringify({ ...record, bodyBytesSent: n });
+    const kinds = [2 ** 41, 2 ** 50].map((n) => {
+      try {
+        decodeRecordValue(bytes(n));
+      } catch (err) {
+        return (err as RecordError).kind;
+      }
+      return 'decoded';
+    });
+    expect(kinds).toEqual([
+      'field bodyBytesSent is beyond the limits',
+      'field bodyBytesSent is beyond the limits',
+    ]);
   });
 });
 
