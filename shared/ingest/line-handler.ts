@@ -5,6 +5,7 @@
  */
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { httpError, json } from '../http/response';
+import { ProduceError } from '../kafka/produce-errors';
 import { logger } from '../log';
 import type { IngestResult } from './ingest-lines';
 import {
@@ -53,6 +54,12 @@ export function lineHandler(options: LineHandlerOptions): LineHandler {
       if (err instanceof IngestRequestError) {
         logger.warn(`${name}.bad_request`, { requestId, status: err.statusCode, reason: err.message });
         if (viaHttp) return httpError(err.statusCode, err.message);
+        throw err;
+      }
+      if (err instanceof ProduceError) {
+        // Named for what happened, and saying whether any of the request is stored (none, or unknown).
+        logger.error(`${name}.${err.kind}`, { requestId, stored: err.stored, error: err.message });
+        if (viaHttp) return json(err.statusCode, { error: err.message, kind: err.kind, stored: err.stored });
         throw err;
       }
       logger.error(`${name}.${options.unavailable.event}`, { requestId, error: err });

@@ -5,7 +5,7 @@
  * the call fails when any publish failed, after the SDK's own retries.
  */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { prepareLines, type IngestResult } from '../ingest/ingest-lines';
+import { prepareLines, type IngestResult, type Line } from '../ingest/ingest-lines';
 import { DLQ_HEADER, type LineOrigin } from '../record/contract';
 import type { SnsConfig } from './config';
 import { ATTRIBUTE, snsDeadLetterMessage, snsMessageFromRecord, type SnsMessage } from './message';
@@ -36,7 +36,7 @@ export async function publishAll(
 export async function publishLines(
   client: SNSClient,
   config: Pick<SnsConfig, 'topicArn' | 'deadLetterTopicArn'>,
-  lines: readonly string[],
+  lines: readonly Line[],
   origin: LineOrigin,
 ): Promise<IngestResult> {
   const batch = prepareLines(lines, origin);
