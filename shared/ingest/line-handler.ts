@@ -5,7 +5,6 @@
  */
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { httpError, json } from '../http/response';
-import { ProduceError } from '../kafka/produce-errors';
 import { logger } from '../log';
 import type { IngestResult } from './ingest-lines';
 import {
@@ -27,6 +26,20 @@ export interface LineHandlerOptions {
   unavailable: { event: string; message: string };
   /** Runs after every invocation, whatever happened. */
   cleanup?: () => Promise<void>;
+}
+
+/** A failure that knows its HTTP status and what to tell the client (what is stored, what to resend). */
+interface AnsweredFailure extends Error {
+  statusCode: number;
+  answer: Record<string, unknown>;
+}
+
+function isAnsweredFailure(err: unknown): err is AnsweredFailure {
+  return (
+    err instanceof Error &&
+    typeof (err as Partial<AnsweredFailure>).statusCode === 'number' &&
+    typeof (err as Partial<AnsweredFailure>).answer === 'object'
+  );
 }
 
 export type LineHandler = (
@@ -56,10 +69,10 @@ export function lineHandler(options: LineHandlerOptions): LineHandler {
         if (viaHttp) return httpError(err.statusCode, err.message);
         throw err;
       }
-      if (err instanceof ProduceError) {
-        // Named for what happened, and saying whether any of the request is stored (none, or unknown).
-        logger.error(`${name}.${err.kind}`, { requestId, stored: err.stored, error: err.message });
-        if (viaHttp) return json(err.statusCode, { error: err.message, kind: err.kind, stored: err.stored });
+      if (isAnsweredFailure(err)) {
+        // Named for what happened, and saying what of the request is stored (ProduceError, PublishIncomplete).
+        logger.error(`${name}.failed`, { requestId, status: err.statusCode, ...err.answer });
+        if (viaHttp) return json(err.statusCode, err.answer);
         throw err;
       }
       logger.error(`${name}.${options.unavailable.event}`, { requestId, error: err });

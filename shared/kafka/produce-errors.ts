@@ -18,6 +18,11 @@ export class ProduceError extends Error {
   ) {
     super(message);
   }
+
+  /** The HTTP answer's body. */
+  get answer(): Record<string, unknown> {
+    return { error: this.message, kind: this.kind, stored: this.stored };
+  }
 }
 
 interface KafkaErrorLike {
