@@ -5,7 +5,8 @@
  */
 import type { Context, SNSEvent, SNSEventRecord } from 'aws-lambda';
 import { loadConfig } from '../shared/config';
-import { endOfInvocation, sendAll, sharedProducer } from '../shared/kafka/producer';
+import { sharedAtomicProducer } from '../shared/kafka/atomic-producer';
+import { endOfInvocation } from '../shared/kafka/producer';
 import { logger } from '../shared/log';
 import { encodeDeadLetter, type DeadLetterStage } from '../shared/record/contract';
 import { ATTRIBUTE, attribute, isSnsEvent } from '../shared/sns/message';
@@ -41,7 +42,9 @@ export async function handler(event: SNSEvent, context?: Context): Promise<{ rec
           `message ${failed?.Sns.MessageId ?? record.Sns.MessageId}, request ${attribute(record, ATTRIBUTE.requestId) ?? '-'}`,
       });
     });
-    await sendAll(await sharedProducer(config), [{ topic: config.deadLetterTopic, messages }]);
+    // One transaction: the dead letters of this event are stored all once, or the invocation fails and
+    // Lambda retries it (SNS messages are at most 256 KB, so each fits the topic's 1 MB default).
+    await sharedAtomicProducer(config).send([{ topic: config.deadLetterTopic, messages }]);
     logger.warn('sns-dead-letters.recorded', {
       function: context?.functionName,
       recorded: messages.length,

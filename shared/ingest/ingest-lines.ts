@@ -1,16 +1,28 @@
 /**
  * Lines in, records out: parse each line, produce the records to the log topic and the lines that are
- * not nginx output to the dead-letter topic, in one acknowledged batch. Shared by the ingest function and
- * the shipper so both produce the same records with the same keys.
+ * not nginx output to the dead-letter topic, in one acknowledged batch (one transaction through an
+ * AtomicProducer). Shared by the ingest function and the shipper so both produce the same records with the
+ * same keys.
  */
 import type { Message, Producer } from 'kafkajs';
 import type { PipelineConfig } from '../config';
+import { AtomicProducer } from '../kafka/atomic-producer';
 import { sendAll } from '../kafka/producer';
+import { recordBytes } from '../kafka/send-plan';
 import { parseCombined } from '../nginx/combined';
 import type { ParseResult } from '../nginx/record';
 import { encodeDeadLetter, encodeRecord, type LineOrigin } from '../record/contract';
 
 export type LineParser = (line: string) => ParseResult;
+
+/** A line as received: text, or the bytes themselves (a binary-safe body), kept for its dead letter. */
+export type Line = string | Buffer;
+
+/** The largest record each topic takes (AtomicProducer.maxRecordBytes). */
+export interface RecordLimits {
+  record: number;
+  deadLetter: number;
+}
 
 export interface Rejection {
   /** 1-based position of the line in what was received. */
@@ -43,12 +55,36 @@ export interface PreparedBatch {
  */
 export type LinePositions = number | ((index: number) => string);
 
-/** Pure part: turns lines into the messages for both topics. */
+/**
+ * A dead letter that fits its topic: when the original line is too large even for the dead-letter topic,
+ * the record keeps its first bytes and says how long the line was.
+ */
+function fittingDeadLetter(
+  letter: Parameters<typeof encodeDeadLetter>[0],
+  limit: number | undefined,
+): Message {
+  const whole = encodeDeadLetter(letter);
+  if (limit === undefined || recordBytes(whole) <= limit) return whole;
+  const original = Buffer.isBuffer(letter.original) ? letter.original : Buffer.from(letter.original ?? '');
+  const kept = Math.max(0, limit - (recordBytes(whole) - original.length) - 256);
+  return encodeDeadLetter({
+    ...letter,
+    original: original.subarray(0, kept),
+    reason: `${letter.reason} (the line is ${original.length} bytes; its first ${kept} are kept here)`,
+    originalLength: original.length,
+  });
+}
+
+/**
+ * Pure part: turns lines into the messages for both topics. With `limits`, a line whose record would be
+ * larger than the topic takes becomes a dead letter with the reason and its length instead.
+ */
 export function prepareLines(
-  lines: readonly string[],
+  lines: readonly Line[],
   origin: LineOrigin,
   parse: LineParser = parseCombined,
   positions: LinePositions = 1,
+  limits?: RecordLimits,
 ): PreparedBatch {
   const batch: PreparedBatch = {
     records: [],
@@ -56,45 +92,74 @@ export function prepareLines(
     result: { source: origin.source, accepted: 0, rejected: 0, blank: 0, rejections: [] },
   };
   lines.forEach((line, index) => {
-    if (line.trim().length === 0) {
+    const text = typeof line === 'string' ? line : line.toString('utf8');
+    if (text.trim().length === 0) {
       batch.result.blank++;
       return;
     }
-    const parsed = parse(line);
+    const parsed = parse(text);
+    let reason: string;
     if (parsed.ok) {
-      batch.records.push(encodeRecord(parsed.record, origin));
-      batch.result.accepted++;
-      return;
+      const record = encodeRecord(parsed.record, origin);
+      const size = recordBytes(record);
+      if (limits === undefined || size <= limits.record) {
+        batch.records.push(record);
+        batch.result.accepted++;
+        return;
+      }
+      reason =
+        `the line (${Buffer.byteLength(line)} bytes) makes a record of ${size} bytes, ` +
+        `over the ${limits.record} bytes the topic takes (max.message.bytes)`;
+    } else {
+      reason = parsed.reason;
     }
     const lineNumber = typeof positions === 'number' ? positions + index : index + 1;
     batch.deadLetters.push(
-      encodeDeadLetter({
-        original: line,
-        reason: parsed.reason,
-        stage: 'parse',
-        source: origin.source,
-        position: typeof positions === 'number' ? `line ${lineNumber}` : positions(index),
-      }),
+      fittingDeadLetter(
+        {
+          original: line,
+          reason,
+          stage: 'parse',
+          source: origin.source,
+          position: typeof positions === 'number' ? `line ${lineNumber}` : positions(index),
+        },
+        limits?.deadLetter,
+      ),
     );
     batch.result.rejected++;
     if (batch.result.rejections.length < MAX_REPORTED_REJECTIONS) {
-      batch.result.rejections.push({ line: lineNumber, reason: parsed.reason });
+      batch.result.rejections.push({ line: lineNumber, reason });
     }
   });
   return batch;
 }
 
+/**
+ * Parses and produces the lines. Through an AtomicProducer (the functions) the records are sized from the
+ * topics' limits and sent in one transaction: all of them are stored, once, or none. Through a plain
+ * producer they go in one sendBatch.
+ */
 export async function ingestLines(
-  producer: Producer,
+  producer: AtomicProducer | Producer,
   config: Pick<PipelineConfig, 'topic' | 'deadLetterTopic'>,
-  lines: readonly string[],
+  lines: readonly Line[],
   origin: LineOrigin,
   parse?: LineParser,
 ): Promise<IngestResult> {
-  const batch = prepareLines(lines, origin, parse);
-  await sendAll(producer, [
+  const topics = (batch: PreparedBatch) => [
     { topic: config.topic, messages: batch.records },
     { topic: config.deadLetterTopic, messages: batch.deadLetters },
-  ]);
+  ];
+  if (producer instanceof AtomicProducer) {
+    const limits = await producer.maxRecordBytes([config.topic, config.deadLetterTopic]);
+    const batch = prepareLines(lines, origin, parse, 1, {
+      record: limits.get(config.topic)!,
+      deadLetter: limits.get(config.deadLetterTopic)!,
+    });
+    await producer.send(topics(batch));
+    return batch.result;
+  }
+  const batch = prepareLines(lines, origin, parse);
+  await sendAll(producer, topics(batch));
   return batch.result;
 }

@@ -28,6 +28,20 @@ export interface LineHandlerOptions {
   cleanup?: () => Promise<void>;
 }
 
+/** A failure that knows its HTTP status and what to tell the client (what is stored, what to resend). */
+interface AnsweredFailure extends Error {
+  statusCode: number;
+  answer: Record<string, unknown>;
+}
+
+function isAnsweredFailure(err: unknown): err is AnsweredFailure {
+  return (
+    err instanceof Error &&
+    typeof (err as Partial<AnsweredFailure>).statusCode === 'number' &&
+    typeof (err as Partial<AnsweredFailure>).answer === 'object'
+  );
+}
+
 export type LineHandler = (
   event: IngestEvent,
   context: Context,
@@ -53,6 +67,12 @@ export function lineHandler(options: LineHandlerOptions): LineHandler {
       if (err instanceof IngestRequestError) {
         logger.warn(`${name}.bad_request`, { requestId, status: err.statusCode, reason: err.message });
         if (viaHttp) return httpError(err.statusCode, err.message);
+        throw err;
+      }
+      if (isAnsweredFailure(err)) {
+        // Named for what happened, and saying what of the request is stored (ProduceError, PublishIncomplete).
+        logger.error(`${name}.failed`, { requestId, status: err.statusCode, ...err.answer });
+        if (viaHttp) return json(err.statusCode, err.answer);
         throw err;
       }
       logger.error(`${name}.${options.unavailable.event}`, { requestId, error: err });

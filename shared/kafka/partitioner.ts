@@ -34,6 +34,11 @@ export function murmur2(data: Buffer): number {
 
 const toPositive = (x: number) => x & 0x7fffffff;
 
+/** The partition of a key among `partitions`: murmur2, made positive, modulo the count (the Java client's). */
+export function keyPartition(key: Buffer | string, partitions: number): number {
+  return toPositive(murmur2(Buffer.isBuffer(key) ? key : Buffer.from(String(key)))) % partitions;
+}
+
 /**
  * A message's own partition if it names one; else murmur2 of its key; else round robin over the partitions
  * that have a leader (kafkajs's DefaultPartitioner behaves the same way).
@@ -43,11 +48,7 @@ export const KeyHashPartitioner: ICustomPartitioner = () => {
   return ({ topic, partitionMetadata, message }: PartitionerArgs): number => {
     if (message.partition !== null && message.partition !== undefined) return message.partition;
     const { key } = message;
-    if (key !== null && key !== undefined) {
-      return (
-        toPositive(murmur2(Buffer.isBuffer(key) ? key : Buffer.from(String(key)))) % partitionMetadata.length
-      );
-    }
+    if (key !== null && key !== undefined) return keyPartition(key, partitionMetadata.length);
     const counter = (counters.get(topic) ?? randomInt(2 ** 31)) + 1;
     counters.set(topic, counter);
     const available = partitionMetadata.filter((p) => p.leader >= 0);

@@ -5,6 +5,7 @@
 import type { Kafka, Producer, TopicMessages } from 'kafkajs';
 import { loadConfig, type PipelineConfig } from '../config';
 import { logger } from '../log';
+import { closeSharedAtomicProducer } from './atomic-producer';
 import { forgetBootstrapBrokers } from './bootstrap';
 import { connectKafka, createKafka } from './client';
 import { KeyHashPartitioner } from './partitioner';
@@ -62,7 +63,10 @@ export async function sendAll(producer: Producer, topicMessages: TopicMessages[]
  * for the next warm invocation.
  */
 export async function endOfInvocation(): Promise<void> {
-  if (process.env.IS_LOCAL === 'true') await disconnectSharedProducer();
+  if (process.env.IS_LOCAL === 'true') {
+    await disconnectSharedProducer();
+    await closeSharedAtomicProducer();
+  }
 }
 
 /** For tests and CLIs that own the process: disconnects the shared producer if one was made. */

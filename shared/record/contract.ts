@@ -28,6 +28,8 @@ export const DLQ_HEADER = {
   source: 'dlq-source',
   position: 'dlq-position',
   time: 'dlq-time',
+  /** Only on a dead letter whose original was too large to keep whole: the original's length in bytes. */
+  originalLength: 'dlq-original-length',
 } as const;
 
 /** Where a line came from: `file:<path>`, `ingest:<request id>`, `invoke:<request id>`, ... */
@@ -62,6 +64,8 @@ export interface DeadLetter {
   /** Line number, byte offset, or `<topic>-<partition>@<offset>`. */
   position: string;
   time?: Date;
+  /** Set when `original` holds only the first bytes of a line too large for the dead-letter topic. */
+  originalLength?: number;
 }
 
 export function encodeDeadLetter(letter: DeadLetter): Message {
@@ -75,6 +79,9 @@ export function encodeDeadLetter(letter: DeadLetter): Message {
       [DLQ_HEADER.source]: letter.source,
       [DLQ_HEADER.position]: letter.position,
       [DLQ_HEADER.time]: (letter.time ?? new Date()).toISOString(),
+      ...(letter.originalLength !== undefined
+        ? { [DLQ_HEADER.originalLength]: String(letter.originalLength) }
+        : {}),
     },
   };
 }

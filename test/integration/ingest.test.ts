@@ -3,6 +3,7 @@
  * invocation, records out on the topic (keyed, with headers), the bad line in the dead-letter topic.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { loadConfig } from '../../shared/config';
 import { DLQ_HEADER, HEADER, decodeRecordValue } from '../../shared/record/contract';
 import { sampleEvent, sampleLog } from '../helpers/fixtures';
 import { createTopics, header, readTopic, uniqueName } from '../helpers/kafka';
@@ -12,7 +13,7 @@ const topic = uniqueName('ingest');
 const deadLetterTopic = `${topic}-dlq`;
 type Handler = typeof import('../../functions/ingest').handler;
 let handler: Handler;
-let producerModule: typeof import('../../shared/kafka/producer');
+let producerModule: typeof import('../../shared/kafka/atomic-producer');
 
 const context = (id: string) => ({ awsRequestId: id }) as Context;
 
@@ -26,12 +27,13 @@ beforeAll(async () => {
   // The function reads its configuration once per container, at load: load it after the environment is set.
   /* eslint-disable @typescript-eslint/no-require-imports */
   handler = (require('../../functions/ingest') as typeof import('../../functions/ingest')).handler;
-  producerModule = require('../../shared/kafka/producer') as typeof import('../../shared/kafka/producer');
+  producerModule =
+    require('../../shared/kafka/atomic-producer') as typeof import('../../shared/kafka/atomic-producer');
   /* eslint-enable @typescript-eslint/no-require-imports */
 });
 
 afterAll(async () => {
-  await producerModule.disconnectSharedProducer();
+  await producerModule.closeSharedAtomicProducer();
 });
 
 describe('ingest function', () => {
@@ -67,11 +69,11 @@ describe('ingest function', () => {
   });
 
   it('keeps one client on one partition across requests, and reuses the producer when warm', async () => {
-    const first = producerModule.sharedProducer();
+    const first = producerModule.sharedAtomicProducer(loadConfig());
     const line = sampleLog()[0]!;
     const result = await handler({ lines: [line, line] }, context('req-invoke'));
     expect(result).toMatchObject({ source: 'invoke:req-invoke', accepted: 2, rejected: 0 });
-    expect(producerModule.sharedProducer()).toBe(first);
+    expect(producerModule.sharedAtomicProducer(loadConfig())).toBe(first);
 
     const records = await readTopic(topic, 6);
     expect(await settledRecordCount(topic)).toBe(6);

@@ -2,7 +2,9 @@ import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import {
   IngestRequestError,
   MAX_BODY_BYTES,
+  MAX_LINES,
   readIngestRequest,
+  splitByteLines,
   splitLines,
 } from '../../../../shared/ingest/request';
 import { sampleEvent, sampleLog } from '../../../helpers/fixtures';
@@ -28,7 +30,7 @@ function failure(event: unknown): IngestRequestError {
 
 describe('readIngestRequest accepts', () => {
   it('the sample HTTP API text/plain event', () => {
-    expect(readIngestRequest(v2)).toEqual({ lines: sampleLog(), via: 'http' });
+    expect(readIngestRequest(v2)).toEqual({ lines: sampleLog().map((l) => Buffer.from(l)), via: 'http' });
   });
 
   it('the sample HTTP API JSON event', () => {
@@ -52,7 +54,13 @@ describe('readIngestRequest accepts', () => {
       body: Buffer.from('a\r\nb\n').toString('base64'),
       isBase64Encoded: true,
     } as unknown as APIGatewayProxyEvent;
-    expect(readIngestRequest(event)).toEqual({ lines: ['a', 'b'], via: 'http' });
+    expect(readIngestRequest(event)).toEqual({ lines: [Buffer.from('a'), Buffer.from('b')], via: 'http' });
+  });
+
+  it('an application/octet-stream body, keeping bytes that are not UTF-8 as they are', () => {
+    const bytes = Buffer.from([0x61, 0xff, 0xfe, 0x0a, 0x62]);
+    const request = readIngestRequest(withBody(bytes.toString('base64'), 'application/octet-stream', true));
+    expect(request.lines).toEqual([bytes.subarray(0, 3), bytes.subarray(4)]);
   });
 });
 
@@ -93,7 +101,22 @@ describe('readIngestRequest refuses with a 4xx that says what to send', () => {
   it('a body over the 6 MB Lambda payload limit with 413', () => {
     const err = failure(withBody('x'.repeat(MAX_BODY_BYTES + 1), 'text/plain'));
     expect(err.statusCode).toBe(413);
-    expect(err.message).toMatch(/over Lambda's 6 MB payload limit; split it/);
+    expect(err.message).toMatch(/over Lambda's 6 MB payload limit; nothing was stored. Split it/);
+  });
+
+  it('more lines than MAX_LINES with 413, also as JSON', () => {
+    const many = 'x\n'.repeat(MAX_LINES + 1);
+    expect(failure(withBody(many, 'text/plain'))).toMatchObject({ statusCode: 413 });
+    const json = JSON.stringify({ lines: many.split('\n').slice(0, MAX_LINES + 1) });
+    expect(failure(withBody(json, 'application/json')).message).toMatch(
+      /over the limit of 50000 per request/,
+    );
+  });
+
+  it('a log sent as JSON (what serverless offline assumes without a Content-Type) with 400 that says text/plain', () => {
+    const err = failure(withBody(sampleLog().join('\n'), 'application/json'));
+    expect(err.statusCode).toBe(400);
+    expect(err.message).toMatch(/send log lines with Content-Type: text\/plain/);
   });
 });
 
@@ -101,5 +124,14 @@ describe('splitLines', () => {
   it('drops only the final newline and handles CRLF', () => {
     expect(splitLines('a\r\nb\n')).toEqual(['a', 'b']);
     expect(splitLines('a\n\nb')).toEqual(['a', '', 'b']);
+  });
+});
+
+describe('splitByteLines', () => {
+  const text = (body: string) => splitByteLines(Buffer.from(body)).map((l) => l.toString());
+  it('drops only the final newline and handles CRLF', () => {
+    expect(text('a\r\nb\n')).toEqual(['a', 'b']);
+    expect(text('a\n\nb')).toEqual(['a', '', 'b']);
+    expect(text('\n')).toEqual(['']);
   });
 });

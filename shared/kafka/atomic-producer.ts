@@ -1,0 +1,332 @@
+/**
+ * The producer of the functions that take requests (ingest, SNS dead letters): everything one request
+ * produces goes to Kafka in one transaction, so a consumer reading committed records sees all of it or none
+ * of it, and each record once.
+ *
+ * - Sizes come from the cluster: each topic's partition count and effective `max.message.bytes` are read
+ *   with the admin API and kept for a minute; the records are planned into produce requests that fit
+ *   (./send-plan).
+ * - Answers come fast: the client retries for a few seconds, and a request that is not sent within
+ *   PRODUCE_DEADLINE_MS fails with the broker named as the cause, well inside Lambda's 30 s timeout.
+ * - The producer recovers by itself: after any failure the connection, producer id and cached limits are
+ *   dropped; the next request connects afresh with the same transactional id, which makes the broker abort
+ *   whatever transaction the failed producer left open (a new epoch fences the old one).
+ * - One transaction at a time per producer: concurrent callers queue (a Lambda container serves one request
+ *   at a time anyway).
+ */
+import { randomUUID } from 'node:crypto';
+import { ConfigResourceTypes, type Admin, type Producer, type TopicMessages } from 'kafkajs';
+import type { PipelineConfig } from '../config';
+import { logger } from '../log';
+import { forgetBootstrapBrokers } from './bootstrap';
+import { connectKafka } from './client';
+import { KeyHashPartitioner } from './partitioner';
+import { produceError, ProduceError, NONE_STORED } from './produce-errors';
+import { batchBudget, KAFKA_DEFAULT_MAX_MESSAGE_BYTES, planSends, type TopicShape } from './send-plan';
+
+/** A request's records must be sent (not yet committed) within this time, or it fails with nothing stored. */
+export const PRODUCE_DEADLINE_MS = 15000;
+/** A request that fails before its commit is sent again whole for this long (see sendBefore). */
+export const RETRY_FOR_MS = 8000;
+/** Once the commit is sent, it gets this much longer to be answered before the outcome is called unknown. */
+export const COMMIT_GRACE_MS = 5000;
+/** The broker aborts a transaction its producer left open (a container that died mid-request) after this. */
+export const TRANSACTION_TIMEOUT_MS = 30000;
+/** Partition counts and size limits are read again after this long, and after any failure. */
+export const TOPIC_SHAPE_TTL_MS = 60000;
+
+/** The client of this producer fails over in seconds, not the minute the shared client's retries take. */
+const FAST_CLIENT = {
+  connectionTimeout: 2000,
+  requestTimeout: 8000,
+  retry: { initialRetryTime: 100, maxRetryTime: 1000, retries: 4 },
+} as const;
+
+export interface AtomicProducerOptions {
+  deadlineMs?: number;
+  commitGraceMs?: number;
+  /** Unique per container; a restarted container gets a new one (Lambda containers are never revived). */
+  transactionalId?: string;
+}
+
+interface Connection {
+  producer: Producer;
+  admin: Admin;
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+async function within<T>(work: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<typeof TIMED_OUT>((resolve) => {
+        timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, ms));
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export class AtomicProducer {
+  readonly transactionalId: string;
+  readonly deadlineMs: number;
+  private readonly commitGraceMs: number;
+  private connection: Promise<Connection> | undefined;
+  private readonly shapes = new Map<string, { shape: TopicShape; at: number }>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly config: PipelineConfig,
+    options: AtomicProducerOptions = {},
+  ) {
+    this.deadlineMs = options.deadlineMs ?? PRODUCE_DEADLINE_MS;
+    this.commitGraceMs = options.commitGraceMs ?? COMMIT_GRACE_MS;
+    this.transactionalId =
+      options.transactionalId ??
+      `${config.clientId}-${process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'local'}-${randomUUID()}`;
+  }
+
+  /**
+   * Sends every message in one transaction and resolves once it is committed. Rejects with a ProduceError
+   * that says whether anything is visible (`stored`: none or unknown).
+   */
+  send(topicMessages: readonly TopicMessages[]): Promise<void> {
+    const deadline = Date.now() + this.deadlineMs;
+    const turn = this.queue.then(() => this.sendBefore(topicMessages, deadline));
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  /**
+   * The largest record each topic takes, from its `max.message.bytes`: a record above it can never be sent
+   * and must become a dead letter instead.
+   */
+  async maxRecordBytes(topics: readonly string[]): Promise<Map<string, number>> {
+    const deadline = Date.now() + this.deadlineMs;
+    const shapes = await this.failingFast(() => this.shapesOf(topics), deadline, topics);
+    return new Map([...shapes].map(([topic, shape]) => [topic, batchBudget(shape.maxMessageBytes)]));
+  }
+
+  /** Closes the connection (tests, CLIs, `serverless invoke local`). */
+  async close(): Promise<void> {
+    const current = this.connection;
+    this.connection = undefined;
+    const connection = await current?.catch(() => undefined);
+    await Promise.allSettled([connection?.producer.disconnect(), connection?.admin.disconnect()]);
+  }
+
+  /** Reads of the cluster (limits, partition counts): retried like a send, never past the deadline. */
+  private async failingFast<T>(
+    read: () => Promise<T>,
+    deadline: number,
+    topics: readonly string[],
+  ): Promise<T> {
+    const retryUntil = Math.min(deadline, Date.now() + RETRY_FOR_MS);
+    for (let attempt = 1; ; attempt++) {
+      const work = read();
+      work.catch(() => undefined);
+      let timedOut = false;
+      try {
+        const outcome = await within(work, deadline - Date.now());
+        if (outcome !== TIMED_OUT) return outcome;
+        timedOut = true;
+        throw new Error('no answer');
+      } catch (err) {
+        this.reset();
+        const failure = produceError(err, {
+          topics,
+          committing: false,
+          deadlineMs: this.deadlineMs,
+          timedOut,
+        });
+        const pause = Math.min(1000, 100 * 2 ** attempt);
+        if (failure.kind !== 'unavailable' || timedOut || Date.now() + pause >= retryUntil) throw failure;
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
+  }
+
+  private async sendBefore(topicMessages: readonly TopicMessages[], deadline: number): Promise<void> {
+    const nonEmpty = topicMessages.filter((t) => t.messages.length > 0);
+    if (nonEmpty.length === 0) return;
+    const topics = [...new Set(nonEmpty.map((t) => t.topic))];
+    // A request whose commit was never sent can be sent again whole, in a new transaction: the old one is
+    // never committed. So a broker that is starting (coordinator loading, leaders moving) or a limit that
+    // changed costs a retry, not a failure; a broker that stays down fails after RETRY_FOR_MS.
+    const retryUntil = Math.min(deadline, Date.now() + RETRY_FOR_MS);
+    for (let attempt = 1; ; attempt++) {
+      const state = { committing: false, cancelled: false };
+      const work = this.transact(nonEmpty, topics, state);
+      work.catch(() => undefined);
+      let timedOut = false;
+      try {
+        let outcome = await within(work, deadline - Date.now());
+        if (outcome === TIMED_OUT && state.committing) outcome = await within(work, this.commitGraceMs);
+        if (outcome === TIMED_OUT) {
+          timedOut = true;
+          throw new Error(state.committing ? 'no answer to the commit' : 'no answer');
+        }
+        return;
+      } catch (err) {
+        state.cancelled = true;
+        this.reset();
+        const failure = produceError(err, {
+          topics,
+          committing: state.committing,
+          deadlineMs: this.deadlineMs,
+          timedOut,
+        });
+        const pause = Math.min(1000, 100 * 2 ** attempt);
+        const again =
+          (failure.kind === 'unavailable' || (failure.kind === 'too-large' && attempt === 1)) &&
+          !timedOut &&
+          Date.now() + pause < retryUntil;
+        logger.warn(again ? 'producer.retrying' : 'producer.failed', {
+          transactionalId: this.transactionalId,
+          attempt,
+          kind: failure.kind,
+          stored: failure.stored,
+          error: err,
+        });
+        if (!again) throw failure;
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
+  }
+
+  private async transact(
+    topicMessages: readonly TopicMessages[],
+    topics: readonly string[],
+    state: { committing: boolean; cancelled: boolean },
+  ): Promise<void> {
+    const { producer } = await this.connect();
+    const plan = planSends(topicMessages, await this.shapesOf(topics));
+    const stopIfCancelled = () => {
+      if (state.cancelled)
+        throw new ProduceError('unavailable', 'none', `the deadline passed; ${NONE_STORED}`);
+    };
+    stopIfCancelled();
+    const transaction = await producer.transaction();
+    try {
+      for (const request of plan) {
+        stopIfCancelled();
+        await transaction.sendBatch({ topicMessages: request, acks: -1 });
+      }
+      stopIfCancelled();
+      state.committing = true;
+      await transaction.commit();
+    } catch (err) {
+      // Aborting now releases consumers waiting behind the open transaction; if the broker does not answer,
+      // the next producer's fencing (or the transaction timeout) aborts it.
+      if (!state.committing) await within(transaction.abort(), 2000).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private connect(): Promise<Connection> {
+    if (!this.connection) {
+      const connecting = (async (): Promise<Connection> => {
+        const kafka = await connectKafka(this.config, FAST_CLIENT);
+        const producer = kafka.producer({
+          transactionalId: this.transactionalId,
+          idempotent: true,
+          maxInFlightRequests: 1,
+          transactionTimeout: TRANSACTION_TIMEOUT_MS,
+          allowAutoTopicCreation: false,
+          createPartitioner: KeyHashPartitioner,
+        });
+        const admin = kafka.admin();
+        try {
+          await producer.connect();
+          await admin.connect();
+        } catch (err) {
+          await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
+          throw err;
+        }
+        logger.info('producer.connected', { transactionalId: this.transactionalId });
+        return { producer, admin };
+      })();
+      connecting.catch(() => {
+        if (this.connection === connecting) this.connection = undefined;
+        // Brokers discovered from an MSK cluster ARN may have been replaced: ask again next time.
+        if (this.config.brokers.length === 0) forgetBootstrapBrokers();
+      });
+      this.connection = connecting;
+    }
+    return this.connection;
+  }
+
+  /** Drops everything that may no longer be true: the connection, the producer id, the topic limits. */
+  private reset(): void {
+    const current = this.connection;
+    this.connection = undefined;
+    this.shapes.clear();
+    void current
+      ?.then(({ producer, admin }) => Promise.allSettled([producer.disconnect(), admin.disconnect()]))
+      .catch(() => undefined);
+  }
+
+  private async shapesOf(topics: readonly string[]): Promise<Map<string, TopicShape>> {
+    const now = Date.now();
+    const stale = topics.filter((t) => (this.shapes.get(t)?.at ?? -Infinity) <= now - TOPIC_SHAPE_TTL_MS);
+    if (stale.length > 0) {
+      const { admin } = await this.connect();
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics: stale });
+      const limits = await this.topicLimits(admin, stale);
+      for (const { name, partitions } of metadata) {
+        this.shapes.set(name, {
+          shape: { partitions: partitions.length, maxMessageBytes: limits.get(name)! },
+          at: now,
+        });
+      }
+    }
+    return new Map(topics.map((t) => [t, this.shapes.get(t)!.shape]));
+  }
+
+  /** Each topic's effective max.message.bytes (its own setting, else the broker's message.max.bytes). */
+  private async topicLimits(admin: Admin, topics: readonly string[]): Promise<Map<string, number>> {
+    try {
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: topics.map((name) => ({
+          type: ConfigResourceTypes.TOPIC,
+          name,
+          configNames: ['max.message.bytes'],
+        })),
+      });
+      return new Map(
+        resources.map((r) => {
+          const value = Number(
+            r.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue,
+          );
+          return [
+            r.resourceName,
+            Number.isFinite(value) && value > 0 ? value : KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
+          ];
+        }),
+      );
+    } catch (err) {
+      // A role without permission to describe topic configurations: Kafka's (and MSK's) default applies.
+      logger.warn('producer.limits_unreadable', { topics, error: err });
+      return new Map(topics.map((t) => [t, KAFKA_DEFAULT_MAX_MESSAGE_BYTES]));
+    }
+  }
+}
+
+let shared: AtomicProducer | undefined;
+
+/** One per Lambda container (per worker locally), reused by warm invocations. */
+export function sharedAtomicProducer(config: PipelineConfig): AtomicProducer {
+  shared ??= new AtomicProducer(config);
+  return shared;
+}
+
+/** Closes the shared atomic producer if one was made (invoke local, tests). */
+export async function closeSharedAtomicProducer(): Promise<void> {
+  const current = shared;
+  shared = undefined;
+  await current?.close();
+}
