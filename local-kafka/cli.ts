@@ -26,12 +26,12 @@ export async function startAndCreateTopics(env: NodeJS.ProcessEnv = process.env)
   const started = await startKafka(options, env);
   const where = started.brokers.join(',');
   const nodes = nodeCount(options);
-  const what = nodes > 1 ? `a cluster of ${nodes} brokers` : `Kafka ${kafkaVersion(options)}`;
+  const what = `${nodes > 1 ? `a cluster of ${nodes} brokers and a controller, ` : ''}Kafka ${kafkaVersion(options)}`;
   const how = {
     'existing-cluster': `using the cluster in KAFKA_BROKERS (${where})`,
     reused: `reusing ${nodes > 1 ? `the ${nodes} brokers` : 'the broker'} already answering on ${where}`,
     docker: `started ${what} with docker compose on ${where}`,
-    java: `started ${what} (Kafka ${kafkaVersion(options)}, jars from Maven Central) on ${where} (state in ${options.dir})`,
+    java: `started ${what} from Maven Central jars on ${where} (state in ${options.dir})`,
   }[started.how];
   say(how);
   // Topics of a cluster this launcher runs get MSK's settings; an existing cluster keeps its own defaults.

@@ -4,9 +4,9 @@
  * controller-only node on the port after them. As on MSK, the controller quorum is not on the brokers, so
  * brokers can be killed, restarted one by one or two at a time while the cluster's metadata stays served.
  *
- *   <dir>/cluster/layout.json          what was started: nodes, port, version, cluster id
- *   <dir>/cluster/node-<id>/            a broker's server.properties, data, logs, pid file
- *   <dir>/cluster/controller/           the controller's
+ *   <dir>/cluster-<port>/layout.json    what was started: nodes, port, version, cluster id
+ *   <dir>/cluster-<port>/node-<id>/     a broker's server.properties, data, logs, pid file
+ *   <dir>/cluster-<port>/controller/    the controller's
  *   <dir>/libs                          Kafka's jars, shared with the one-broker mode
  *
  * One node (the default) is the one-broker mode of ./launcher, unchanged.
@@ -55,7 +55,8 @@ interface Layout {
   clusterId: string;
 }
 
-const clusterDir = (options: BrokerOptions): string => join(options.dir, 'cluster');
+/** One folder per first port: a cluster on other ports (the tests' own, say) never touches this one. */
+export const clusterDir = (options: BrokerOptions): string => join(options.dir, `cluster-${options.port}`);
 const layoutFile = (options: BrokerOptions): string => join(clusterDir(options), 'layout.json');
 
 export const nodeCount = (options: BrokerOptions): number => options.nodes ?? 1;
