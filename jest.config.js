@@ -1,4 +1,7 @@
-/** Unit tests run in parallel; integration and end-to-end tests share one broker and run in band. */
+/**
+ * Unit tests run in parallel; integration and end-to-end tests share one broker and run in band; cluster tests
+ * own a three-broker cluster and run in band.
+ */
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
 
 /** @type {import('jest').Config} */
@@ -19,6 +22,16 @@ module.exports = {
       setupFiles: ['<rootDir>/test/helpers/quiet-logs.ts'],
       globalSetup: '<rootDir>/test/helpers/global-setup.ts',
       globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
+    },
+    {
+      // Failover tests against a three-broker cluster they start, kill and restart (npm run test:cluster).
+      displayName: 'cluster',
+      testEnvironment: 'node',
+      transform: { '^.+\\.ts$': tsJest },
+      testMatch: ['<rootDir>/test/cluster/**/*.test.ts'],
+      setupFiles: ['<rootDir>/test/helpers/quiet-logs.ts'],
+      globalSetup: '<rootDir>/test/cluster/setup.ts',
+      globalTeardown: '<rootDir>/test/cluster/teardown.ts',
     },
   ],
 };

@@ -1,0 +1,221 @@
+/**
+ * Traffic and tallies for the failover tests: topics made as on MSK (replication factor 3,
+ * min.insync.replicas 2), the ingest function driven by concurrent invocations, who leads which partition,
+ * and what a topic holds, counted by the sequence number every line carries (compare/records).
+ */
+import type { Context, MSKEvent } from 'aws-lambda';
+import { parseKafkaEventDefinition } from '../../offline-kafka-events/kafka-event-definition';
+import { KafkaEventSource, type SourceLog } from '../../offline-kafka-events/kafka-event-source';
+import { deliveredRecords } from '../../shared/record/kafka-event';
+import { clientOf, nginxLines, sequenceOf } from '../../compare/records';
+import type { IngestResult } from '../../shared/ingest/ingest-lines';
+import type { LineHandler } from '../../shared/ingest/line-handler';
+import { decodeRecordValue } from '../../shared/record/contract';
+import { brokers, readTopic, testKafka, uniqueName, withAdmin } from '../helpers/kafka';
+import { waitFor } from '../helpers/wait';
+import { kafkaCli } from './environment';
+
+export const PARTITIONS = 3;
+
+/** A topic and its dead-letter topic, each with 3 replicas and min.insync.replicas 2. */
+export async function clusterTopics(prefix: string): Promise<{ topic: string; deadLetterTopic: string }> {
+  const topic = uniqueName(prefix);
+  const deadLetterTopic = `${topic}-dlq`;
+  await withAdmin((admin) =>
+    admin.createTopics({
+      topics: [topic, deadLetterTopic].map((t) => ({
+        topic: t,
+        numPartitions: t === topic ? PARTITIONS : 1,
+        replicationFactor: 3,
+        configEntries: [{ name: 'min.insync.replicas', value: '2' }],
+      })),
+      waitForLeaders: true,
+    }),
+  );
+  return { topic, deadLetterTopic };
+}
+
+export interface PartitionState {
+  partition: number;
+  leader: number;
+  isr: number[];
+}
+
+export async function partitions(topic: string): Promise<PartitionState[]> {
+  const metadata = await withAdmin((admin) => admin.fetchTopicMetadata({ topics: [topic] }));
+  return metadata.topics[0]!.partitions.map((p) => ({
+    partition: p.partitionId,
+    leader: p.leader,
+    isr: p.isr,
+  })).sort((a, b) => a.partition - b.partition);
+}
+
+/** Waits until every partition of the topic has all three replicas in sync (after a node came back). */
+export async function waitForFullIsr(topic: string, timeoutMs = 120000): Promise<void> {
+  await waitFor(
+    async () => (await partitions(topic)).every((p) => p.isr.length === 3),
+    `every partition of ${topic} to have 3 in-sync replicas`,
+    timeoutMs,
+    500,
+  );
+}
+
+/** Waits until the topic stops growing: the same record count on three looks two seconds apart. */
+export async function settled(topic: string, timeoutMs = 180000): Promise<number> {
+  const seen: number[] = [];
+  return waitFor(
+    async () => {
+      seen.push(await storedCount(topic));
+      const last = seen.slice(-3);
+      return last.length === 3 && last.every((n) => n === last[0]) ? last[0] : false;
+    },
+    `${topic} to stop growing`,
+    timeoutMs,
+    2000,
+  );
+}
+
+/** Records in the topic: the sum of its partitions' high watermarks. */
+export async function storedCount(topic: string): Promise<number> {
+  const offsets = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
+  return offsets.reduce((sum, o) => sum + Number(o.high), 0);
+}
+
+export interface StoredRecord {
+  seq: number;
+  partition: number;
+}
+
+/** Every record of the topic: the sequence number its line carries, and its partition. */
+export async function storedRecords(topic: string): Promise<StoredRecord[]> {
+  const count = await storedCount(topic);
+  const messages = await readTopic(topic, count, 120000);
+  return messages.map((m) => ({ seq: sequenceOf(decodeRecordValue(m.value!)), partition: m.partition }));
+}
+
+/** Every record of the topic, as the sequence numbers its lines carry. */
+export async function storedSequences(topic: string): Promise<number[]> {
+  return (await storedRecords(topic)).map((r) => r.seq);
+}
+
+/**
+ * The partitions that acknowledged but missing lines belong to: a line's partition follows from its key (the
+ * client address), which the stored lines of the same client show.
+ */
+export function partitionsOf(lines: number[], stored: StoredRecord[]): number[] {
+  const byClient = new Map(stored.map((r) => [clientOf(r.seq), r.partition]));
+  return [...new Set(lines.map((seq) => byClient.get(clientOf(seq)) ?? -1))].sort((a, b) => a - b);
+}
+
+export interface Tally {
+  /** Distinct sequence numbers. */
+  distinct: Set<number>;
+  /** Copies beyond the first. */
+  duplicates: number;
+}
+
+export function tally(seqs: Iterable<number>): Tally {
+  const distinct = new Set<number>();
+  let duplicates = 0;
+  for (const s of seqs) {
+    if (distinct.has(s)) duplicates++;
+    else distinct.add(s);
+  }
+  return { distinct, duplicates };
+}
+
+/** The acknowledged sequence numbers that are missing from `have`. */
+export function missing(acknowledged: Iterable<number>, have: Set<number>): number[] {
+  return [...acknowledged].filter((s) => !have.has(s));
+}
+
+const context = (id: string) => ({ awsRequestId: id }) as Context;
+
+/**
+ * Concurrent direct invocations of the ingest function, each with its own run of numbered lines, until
+ * stop(): which lines were acknowledged (the function answered with counts) and which failed (it threw).
+ */
+export class IngestLoad {
+  readonly acknowledged: number[] = [];
+  readonly failed: number[] = [];
+  readonly errors: string[] = [];
+  /** Time of each acknowledgement, to see the producers carry on after a failure. */
+  readonly ackTimes: number[] = [];
+  private next: number;
+  private stopping = false;
+  private loops: Promise<void>[] = [];
+
+  constructor(
+    private readonly handler: LineHandler,
+    private readonly options: { concurrency: number; linesPerRequest: number; firstSequence: number },
+  ) {
+    this.next = options.firstSequence;
+  }
+
+  start(): this {
+    this.loops = Array.from({ length: this.options.concurrency }, (_, i) => this.loop(i));
+    return this;
+  }
+
+  private async loop(worker: number): Promise<void> {
+    let n = 0;
+    while (!this.stopping) {
+      const first = this.next;
+      this.next += this.options.linesPerRequest;
+      const lines = nginxLines(this.options.linesPerRequest, first);
+      const seqs = lines.map((_, i) => first + i);
+      try {
+        const result = (await this.handler({ lines }, context(`w${worker}-${n++}`))) as IngestResult;
+        if (result.accepted !== lines.length)
+          throw new Error(`accepted ${result.accepted} of ${lines.length}`);
+        this.acknowledged.push(...seqs);
+        this.ackTimes.push(Date.now());
+      } catch (err) {
+        this.failed.push(...seqs);
+        if (this.errors.length < 20) this.errors.push((err as Error).message);
+      }
+    }
+  }
+
+  /** Resolves once `count` more lines were acknowledged than when called. */
+  async acknowledgedMore(count: number, what: string, timeoutMs = 120000): Promise<void> {
+    const from = this.acknowledged.length;
+    await waitFor(() => this.acknowledged.length >= from + count, what, timeoutMs, 100);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.loops);
+  }
+}
+
+const quiet: SourceLog = { notice: () => undefined, warning: () => undefined, error: () => undefined };
+
+/**
+ * A function subscribed to the topic in a consumer group through the local event source; every sequence
+ * number it is handed goes into `handled`. The caller starts and stops it.
+ */
+export function subscribe(topic: string, group: string, key: string, handled: number[]): KafkaEventSource {
+  const definition = parseKafkaEventDefinition(
+    key,
+    'msk',
+    { arn: 'arn:aws:kafka:local', topic, consumerGroupId: group, batchSize: 100, maximumBatchingWindow: 0.2 },
+    group,
+  );
+  return new KafkaEventSource(
+    definition,
+    testKafka(),
+    brokers(),
+    async (event) => {
+      for (const r of deliveredRecords(event as MSKEvent))
+        handled.push(sequenceOf(decodeRecordValue(r.value!)));
+    },
+    quiet,
+  );
+}
+
+/** After a test: every node started again (kafka:start starts the ones down) and the topic fully in sync. */
+export async function healCluster(topic: string): Promise<void> {
+  await kafkaCli('start');
+  await waitForFullIsr(topic);
+}
