@@ -19,12 +19,13 @@ import type { Admin } from 'kafkajs';
 import { isServerReady, startOffline } from '../demo/offline';
 import { defaultBrokerOptions } from '../local-kafka/launcher';
 import { readPid } from '../local-kafka/pid-file';
+import { projectRoot } from '../local-kafka/project-root';
 import { defaultRedisOptions } from '../local-redis/launcher';
 import { createKafka } from '../shared/kafka/client';
 import { writeLog } from './analytics-log';
 import { PROBE_PREFIX, type ProbeSample } from './memory-probe';
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = projectRoot();
 const MiB = 1024 * 1024;
 
 export interface SoakOptions {
@@ -169,7 +170,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const admin = kafka.admin();
   const redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   const dir = mkdtempSync(join(tmpdir(), 'soak-'));
-  const probe = `--require ${join(__dirname, 'memory-probe.js')}`;
+  // The built probe (`npm run build`), also when this module runs from its TypeScript source in a test.
+  const probe = `--require ${join(ROOT, 'dist', 'bench', 'memory-probe.js')}`;
   const tallies = new Map(groupNames.map((g) => [g, new GroupTally()]));
   const heaps = new Map<string, ProbeSample>();
   const samples: MemorySample[] = [];
