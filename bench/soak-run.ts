@@ -39,6 +39,8 @@ export interface SoakOptions {
   sampleEveryMs?: number;
   /** How long the groups may take to handle everything once the shipper is done. */
   drainTimeoutMs?: number;
+  /** Collect garbage before each heap sample of serverless offline, so its heap figure is what is live (slower). */
+  liveHeap?: boolean;
   say?: (line: string) => void;
 }
 
@@ -192,8 +194,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       REDIS_URL: options.redisUrl,
       LOG_LEVEL: 'warn',
       ...(options.snsEndpoint ? { SNS_ENDPOINT: options.snsEndpoint } : {}),
-      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${probe}`.trim(),
+      NODE_OPTIONS:
+        `${process.env.NODE_OPTIONS ?? ''} ${probe}${options.liveHeap ? ' --expose-gc' : ''}`.trim(),
       MEMORY_PROBE_MS: '2000',
+      MEMORY_PROBE_GC: options.liveHeap ? '1' : '0',
     },
     keepLines: 200,
     onLine: (line) => {
