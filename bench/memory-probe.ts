@@ -19,11 +19,7 @@ export interface ProbeSample {
   rss?: number;
 }
 
-/** With `--expose-gc` and MEMORY_PROBE_GC=1, each sample follows a full collection: the heap then is what is live. */
-const collect = process.env.MEMORY_PROBE_GC === '1' ? (globalThis as { gc?: () => void }).gc : undefined;
-
 function sample(): ProbeSample {
-  collect?.();
   const heap = getHeapStatistics();
   const usage = process.memoryUsage();
   return {

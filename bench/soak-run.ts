@@ -6,9 +6,9 @@
  * processes' main threads through bench/memory-probe, the JVM heap of the broker through jstat, Redis's
  * used_memory), and each group's lag. It counts, per consumer group, which offsets its functions handled
  * (from the event source's invocation lines): records handled, duplicates, and records never handled.
- * Used by `npm run bench -- soak` and by the soak test.
+ * Used by `npm run bench -- soak`.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,8 +39,6 @@ export interface SoakOptions {
   sampleEveryMs?: number;
   /** How long the groups may take to handle everything once the shipper is done. */
   drainTimeoutMs?: number;
-  /** Collect garbage before each heap sample of serverless offline, so its heap figure is what is live (slower). */
-  liveHeap?: boolean;
   say?: (line: string) => void;
 }
 
@@ -178,8 +176,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const heaps = new Map<string, ProbeSample>();
   const samples: MemorySample[] = [];
   const maxLag = new Map<string, number>();
-  await admin.connect();
-  await redis.connect();
+  let shipper: ChildProcess | undefined;
   const offline = startOffline({
     cwd: ROOT,
     httpPort: options.httpPort,
@@ -194,10 +191,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       REDIS_URL: options.redisUrl,
       LOG_LEVEL: 'warn',
       ...(options.snsEndpoint ? { SNS_ENDPOINT: options.snsEndpoint } : {}),
-      NODE_OPTIONS:
-        `${process.env.NODE_OPTIONS ?? ''} ${probe}${options.liveHeap ? ' --expose-gc' : ''}`.trim(),
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${probe}`.trim(),
       MEMORY_PROBE_MS: '2000',
-      MEMORY_PROBE_GC: options.liveHeap ? '1' : '0',
     },
     keepLines: 200,
     onLine: (line) => {
@@ -211,6 +206,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     },
   });
   try {
+    await admin.connect();
+    await redis.connect();
     await admin.createTopics({
       topics: [
         { topic, numPartitions: 3 },
@@ -229,7 +226,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 
     const started = Date.now();
     let shipOutput = '';
-    const shipper = spawn(process.execPath, [join(ROOT, 'dist', 'ship', 'cli.js'), log, '--no-progress'], {
+    shipper = spawn(process.execPath, [join(ROOT, 'dist', 'ship', 'cli.js'), log, '--no-progress'], {
       cwd: ROOT,
       env: {
         ...process.env,
@@ -250,6 +247,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     };
     shipper.stdout!.on('data', onShipOutput);
     shipper.stderr!.on('data', onShipOutput);
+    const shipperPid = shipper.pid;
     let shipped: number | null | undefined;
     shipper.once('exit', (code) => (shipped = code));
 
@@ -275,7 +273,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         if (rss !== undefined) processes[name] = { rssMiB: rss, heapMiB: heap };
       };
       add('serverless offline', rssMiB(offline.child.pid), heapOf('serverless offline'));
-      if (shipped === undefined) add('shipper', rssMiB(shipper.pid), heapOf('shipper'));
+      if (shipped === undefined) add('shipper', rssMiB(shipperPid), heapOf('shipper'));
       if (brokerPid) add('broker (JVM)', rssMiB(brokerPid), await jvmHeapMiB(brokerPid));
       add('redis-server', rssMiB(redisPid), redisUsed ? Number(redisUsed) / MiB : undefined);
       samples.push({ atMs: Date.now() - started, progress: progress(), processes, lag });
@@ -322,6 +320,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     });
     return { lines: options.lines, produced, shipSummary: shipOutput.trim(), seconds, groups, samples };
   } finally {
+    if (shipper && shipper.exitCode === null) shipper.kill('SIGINT');
     await offline.stop();
     await admin.disconnect();
     redis.disconnect();
