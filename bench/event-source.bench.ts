@@ -6,27 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { kafkaAnswers } from '../local-kafka/launcher';
-import { loadConfig } from '../shared/config';
 import { createKafka } from '../shared/kafka/client';
 import { parseKafkaEventDefinition } from '../offline-kafka-events/kafka-event-definition';
 import { KafkaEventSource, type SourceLog } from '../offline-kafka-events/kafka-event-source';
 import type { Benchmark } from './run';
-import { count, measureCommand, table } from './lib';
-
-function flag(args: string[], name: string, fallback: number): number {
-  const found = args.find((a) => a.startsWith(`--${name}=`));
-  const value = found ? Number(found.split('=')[1]) : fallback;
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive whole number`);
-  return value;
-}
-
-/** KAFKA_BROKERS, else the local broker on LOCAL_KAFKA_PORT, else the configured default. */
-function benchBrokers(): string[] {
-  if (!process.env.KAFKA_BROKERS && process.env.LOCAL_KAFKA_PORT) {
-    return [`127.0.0.1:${process.env.LOCAL_KAFKA_PORT}`];
-  }
-  return loadConfig().brokers;
-}
+import { benchBrokers, count, flag, measureCommand, table } from './lib';
 
 const quiet: SourceLog = {
   notice: () => undefined,

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { promisify } from 'node:util';
 import { KAFKA_VERSION } from '../local-kafka/launcher';
+import { loadConfig } from '../shared/config';
 
 const run = promisify(execFile);
 
@@ -98,4 +99,19 @@ export function measureCommand(
       });
     });
   });
+}
+
+export function flag(args: string[], name: string, fallback: number): number {
+  const found = args.find((a) => a.startsWith(`--${name}=`));
+  const value = found ? Number(found.split('=')[1]) : fallback;
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive whole number`);
+  return value;
+}
+
+/** KAFKA_BROKERS, else the local broker on LOCAL_KAFKA_PORT, else the configured default. */
+export function benchBrokers(): string[] {
+  if (!process.env.KAFKA_BROKERS && process.env.LOCAL_KAFKA_PORT) {
+    return [`127.0.0.1:${process.env.LOCAL_KAFKA_PORT}`];
+  }
+  return loadConfig().brokers;
 }

@@ -12,6 +12,8 @@ export interface OfflineOptions {
   lambdaPort?: number;
   /** Every line the child prints, stdout and stderr, ANSI colours removed. */
   onLine?: (line: string) => void;
+  /** Keep only this many of the latest lines in `lines` (all by default), for long runs. */
+  keepLines?: number;
 }
 
 export interface RunningOffline {
@@ -44,6 +46,7 @@ export function startOffline(options: OfflineOptions): RunningOffline {
   const onLine = (raw: string) => {
     const line = raw.replace(ANSI, '');
     lines.push(line);
+    if (options.keepLines !== undefined && lines.length > options.keepLines) lines.shift();
     options.onLine?.(line);
     for (const waiter of [...waiters]) {
       if (waiter.match(line)) {

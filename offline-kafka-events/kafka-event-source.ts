@@ -11,6 +11,7 @@ import type { MSKRecord } from 'aws-lambda';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { DEFAULTS } from '../shared/config';
 import { filterView, matchesAny } from './filter-pattern';
+import { flowBound, mayResume, mustPause, type FlowBound } from './flow-bound';
 import type { KafkaEventDefinition } from './kafka-event-definition';
 import { eventOf, lambdaRecord, splitByPayload } from './lambda-events/kafka-event';
 import {
@@ -30,10 +31,12 @@ export interface SourceOptions {
   deadLetterTopic?: string;
   /** First retry delay; doubles per attempt up to 10 s. Lambda's own backoff is not documented. */
   retryBaseDelayMs?: number;
-  /** Records buffered per partition before its fetching pauses (at least two batches). */
+  /** Records held per partition before its fetching pauses (two batches, and never fewer). */
   maxBufferedRecords?: number;
-  /** Bytes of keys and values buffered per partition before its fetching pauses (64 MiB). */
+  /** Bytes of keys, values and headers held per partition before its fetching pauses (6 MiB). */
   maxBufferedBytes?: number;
+  /** Most bytes one fetch brings for one partition (1 MiB). */
+  fetchBytesPerPartition?: number;
   /** ARN used in failure documents; a local placeholder by default. */
   functionArn?: string;
 }
@@ -43,10 +46,16 @@ export function retryDelayMs(attempt: number, baseMs = 1000): number {
   return Math.min(baseMs * 2 ** Math.max(0, attempt - 1), 10000);
 }
 
-export function chunk<T>(items: T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
+/** What one partition holds between fetching and invoking, and whether its fetching is paused. */
+export interface PartitionFlow {
+  partition: number;
+  bufferedRecords: number;
+  bufferedBytes: number;
+  /** As the consumer itself has it (the state its fetches obey). */
+  paused: boolean;
+  /** Times fetching was paused and resumed since the partition was assigned. */
+  pauses: number;
+  resumes: number;
 }
 
 export type Outcome = 'ok' | 'error' | 'timeout';
@@ -79,7 +88,12 @@ export function invocationLine(i: {
 class TimeoutError extends Error {}
 
 function sizeOf(message: KafkaMessage): number {
-  return (message.value?.length ?? 0) + (message.key?.length ?? 0);
+  let bytes = (message.value?.length ?? 0) + (message.key?.length ?? 0);
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    bytes += name.length;
+    for (const v of Array.isArray(value) ? value : [value]) bytes += v?.length ?? 0;
+  }
+  return bytes;
 }
 
 /** The records of one partition between fetching and a successful (or given-up) invocation. */
@@ -97,6 +111,8 @@ class PartitionPoller {
   private continueNow = false;
   private timer: NodeJS.Timeout | undefined;
   private paused = false;
+  private pauses = 0;
+  private resumes = 0;
   private readonly halt = new AbortController();
   /** Settles when no invocation of this poller is running any more. */
   loop: Promise<void> = Promise.resolve();
@@ -127,24 +143,23 @@ class PartitionPoller {
       this.bufferedBytes += sizeOf(message);
     }
     this.fetchedThrough = Math.max(this.fetchedThrough, lastOffset);
-    if (!this.paused && this.full()) {
+    if (!this.paused && mustPause(this.source.bound, this.buffer.length, this.bufferedBytes)) {
       this.paused = true;
+      this.pauses++;
       this.source.pausePartition(this.partition);
     }
     this.kick();
   }
 
-  private full(): boolean {
-    return (
-      this.buffer.length >= this.source.maxBuffered || this.bufferedBytes >= this.source.maxBufferedBytes
-    );
-  }
-
-  private drained(): boolean {
-    return (
-      this.buffer.length <= this.source.maxBuffered / 2 &&
-      this.bufferedBytes <= this.source.maxBufferedBytes / 2
-    );
+  flow(paused: boolean): PartitionFlow {
+    return {
+      partition: this.partition,
+      bufferedRecords: this.buffer.length,
+      bufferedBytes: this.bufferedBytes,
+      paused,
+      pauses: this.pauses,
+      resumes: this.resumes,
+    };
   }
 
   kick(): void {
@@ -204,8 +219,9 @@ class PartitionPoller {
       // What was handled is committed even when the rest was abandoned (a stop during a bisected batch).
       if (done > 0) this.commit();
       if (done < first.length) return;
-      if (this.paused && this.drained()) {
+      if (this.paused && mayResume(this.source.bound, this.buffer.length, this.bufferedBytes)) {
         this.paused = false;
+        this.resumes++;
         this.source.resumePartition(this.partition);
       }
     }
@@ -332,8 +348,8 @@ export class KafkaEventSource {
   /** Starting positions applied, to be recorded for the group once the consumer runs. */
   private startCommits: Array<{ partition: number; offset: number }> = [];
   readonly retryBaseDelayMs: number;
-  readonly maxBuffered: number;
-  readonly maxBufferedBytes: number;
+  /** What one partition may hold before its fetching pauses (see flow-bound.ts). */
+  readonly bound: FlowBound;
   private readonly bootstrap: string;
 
   constructor(
@@ -346,8 +362,7 @@ export class KafkaEventSource {
   ) {
     this.bootstrap = bootstrapServers.join(',');
     this.retryBaseDelayMs = options.retryBaseDelayMs ?? 1000;
-    this.maxBuffered = Math.max(options.maxBufferedRecords ?? 20000, definition.batchSize * 2);
-    this.maxBufferedBytes = options.maxBufferedBytes ?? 64 * 1024 * 1024;
+    this.bound = flowBound(definition.batchSize, options);
   }
 
   private get label(): string {
@@ -366,8 +381,9 @@ export class KafkaEventSource {
       allowAutoTopicCreation: false,
       partitionAssigners: [sortedRoundRobin],
       maxWaitTimeInMs: Math.min(500, Math.max(10, Math.round(this.definition.maximumBatchingWindow * 1000))),
-      maxBytes: 50 * 1024 * 1024,
-      maxBytesPerPartition: 10 * 1024 * 1024,
+      // A fetch brings at most fetchBytesPerPartition per partition (kafkajs's floor for a whole response is 5 MiB).
+      maxBytes: Math.max(5 * 1024 * 1024, this.bound.fetchBytesPerPartition),
+      maxBytesPerPartition: this.bound.fetchBytesPerPartition,
       readUncommitted: false,
     });
     this.consumer = consumer;
@@ -480,6 +496,13 @@ export class KafkaEventSource {
   private async onBatch({ batch }: EachBatchPayload): Promise<void> {
     if (this.stopping || batch.topic !== this.definition.topic) return;
     this.pollerFor(batch.partition).accept(batch.messages, Number(batch.lastOffset()));
+  }
+
+  /** What each assigned partition holds right now, and whether the consumer has its fetching paused. */
+  flow(): PartitionFlow[] {
+    const { topic } = this.definition;
+    const paused = new Set(this.consumer?.paused().find((p) => p.topic === topic)?.partitions ?? []);
+    return [...this.pollers.values()].map((p) => p.flow(paused.has(p.partition)));
   }
 
   pausePartition(partition: number): void {

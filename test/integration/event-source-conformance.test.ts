@@ -93,6 +93,7 @@ function source(
     group?: string;
     key?: string;
     maxBufferedRecords?: number;
+    fetchBytesPerPartition?: number;
   } = {},
 ): KafkaEventSource {
   const definition = parseKafkaEventDefinition(
@@ -111,6 +112,7 @@ function source(
   const s = new KafkaEventSource(definition, testKafka(), brokers(), recorder.invoke, recorder.log, {
     retryBaseDelayMs: 20,
     maxBufferedRecords: opts.maxBufferedRecords,
+    fetchBytesPerPartition: opts.fetchBytesPerPartition,
   });
   sources.push(s);
   return s;
@@ -634,5 +636,54 @@ describe('flow control (local only)', () => {
       await waitFor(() => got.delivered().length >= wave * 100, `wave ${wave}`);
     }
     expect(got.invocations.flatMap((i) => i.offsets)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+  });
+  it('holds no more than two batches plus one fetch per partition: fetching is seen paused on the consumer while the function is busy, and resumed as it catches up', async () => {
+    const topic = uniqueName('bound');
+    await createTopics([{ topic, partitions: 1 }]);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const got = new Recorder(() => gate);
+    const fetchBytes = 64 * 1024;
+    const s = source(topic, got, { batchSize: 10 }, { fetchBytesPerPartition: fetchBytes });
+    await s.start();
+    // 2,000 records of about 2 KiB: 4 MiB, far more than two batches plus one 64 KiB fetch.
+    const total = 2000;
+    const pad = 'x'.repeat(2000);
+    // Sent 20 at a time: a fetch brings at least one whole record batch, so batches stay under the fetch size.
+    for (let from = 0; from < total; from += 20) {
+      await produce(
+        topic,
+        Array.from({ length: 20 }, (_, i) => ({ key: 'k', value: JSON.stringify({ n: from + i, pad }) })),
+      );
+    }
+    const recordBytes = Buffer.byteLength(JSON.stringify({ n: total, pad })) + 1;
+    const bound = s.bound.records + Math.ceil(fetchBytes / recordBytes) + 1;
+
+    // What the partition holds, sampled throughout (an observation, not a wait).
+    const samples: number[] = [];
+    let heldAtPause = total;
+    const sampler = setInterval(() => {
+      const flow = s.flow()[0];
+      if (flow) samples.push(flow.bufferedRecords);
+    }, 20);
+    try {
+      const paused = await waitFor(() => s.flow().find((f) => f.paused), 'the consumer to pause partition 0');
+      expect(paused.bufferedRecords).toBeLessThanOrEqual(bound);
+      heldAtPause = paused.bufferedRecords + got.delivered().length;
+      expect(got.invocations).toHaveLength(1); // the function is still busy with its first batch
+      open();
+      await waitFor(() => got.delivered().length >= total, `all ${total} records`, 60000);
+    } finally {
+      clearInterval(sampler);
+      open();
+    }
+    expect(Math.max(...samples)).toBeLessThanOrEqual(bound);
+    // Fetching resumed: when the pause was seen, most records were neither delivered nor held, and all came.
+    expect(heldAtPause).toBeLessThan(total);
+    // Paused and resumed again and again as the function fell behind and caught up.
+    const flow = s.flow()[0]!;
+    expect(flow.pauses).toBeGreaterThan(1);
+    expect(flow.resumes).toBeGreaterThanOrEqual(flow.pauses - 1);
+    expect(got.invocations.flatMap((i) => i.offsets)).toEqual(Array.from({ length: total }, (_, i) => i));
   });
 });

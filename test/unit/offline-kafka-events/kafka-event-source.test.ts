@@ -1,11 +1,4 @@
-import { chunk, retryDelayMs } from '../../../offline-kafka-events/kafka-event-source';
-
-describe('chunk', () => {
-  it('splits a fetched batch into invocations of at most batchSize records, in order', () => {
-    expect(chunk([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
-    expect(chunk([], 3)).toEqual([]);
-  });
-});
+import { retryDelayMs } from '../../../offline-kafka-events/kafka-event-source';
 
 describe('retryDelayMs', () => {
   it('backs off from 1 s, doubling, capped at 10 s', () => {
