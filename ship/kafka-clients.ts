@@ -75,6 +75,11 @@ interface PlatformaticModule {
 }
 
 const ACKS_ALL = -1;
+
+/** Kafka's default partitioner for a keyed record: murmur2 of the key made positive, modulo the count. */
+export function keyPartition(key: Buffer, partitions: number): number {
+  return (murmur2(key) & 0x7fffffff) % partitions;
+}
 const asBuffer = (v: Buffer | string) => (Buffer.isBuffer(v) ? v : Buffer.from(v));
 
 /**
@@ -149,8 +154,7 @@ class PlatformaticProducer_ implements ShipProducer {
         const key = m.key === null || m.key === undefined ? undefined : asBuffer(m.key);
         out.push({
           topic,
-          // Kafka's default partitioner: murmur2 of the key made positive, or round robin without a key.
-          partition: key ? (murmur2(key) & 0x7fffffff) % count : roundRobin++ % count,
+          partition: key ? keyPartition(key, count) : roundRobin++ % count,
           key: key ?? Buffer.alloc(0),
           value: m.value === null ? undefined : asBuffer(m.value),
           headers,
