@@ -5,8 +5,8 @@
  * the shipper's records through the shipper's producer without reading or parsing anything
  * (ship-client-ceiling.ts): the most the Kafka client itself allows.
  *
- *   npm run bench -- ship [--sizes=250000,1000000] [--batch-size=1000] [--clients=platformatic,kafkajs]
- *                         [--ceilings=platformatic,kafkajs]   (--ceilings= leaves the "alone" rows out)
+ *   npm run bench -- ship [--sizes=250000,1000000] [--batch-size=1000] [--clients=kafkajs,platformatic]
+ *                         [--ceilings=kafkajs,platformatic]   (--ceilings= leaves the "alone" rows out)
  *
  * The broker: KAFKA_BROKERS, or the local one on LOCAL_KAFKA_PORT (start it with `npm run kafka:start`).
  */

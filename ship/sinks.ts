@@ -59,7 +59,7 @@ export class KafkaSink implements Sink {
   constructor(
     private readonly config: PipelineConfig,
     private readonly format: CompiledLogFormat,
-    /** `--client`; unset: the fastest client that serves this configuration (kafka-clients.ts). */
+    /** `--client`; unset: kafkajs (kafka-clients.ts says why). */
     private readonly client?: ShipClientName,
   ) {
     this.target = `Kafka ${config.brokers.join(',')} topic ${config.topic}`;

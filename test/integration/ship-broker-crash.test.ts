@@ -9,13 +9,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKafka } from '../../shared/kafka/client';
+import { SHIP_CLIENTS } from '../../ship/kafka-clients';
 import { fixtureLines } from '../helpers/fixtures';
 import { uniqueName } from '../helpers/kafka';
 import { ownBroker, type OwnBroker } from '../helpers/own-broker';
 import { runShipper, waitForOutput, type ShipperProcess } from '../helpers/ship';
 import { waitFor } from '../helpers/wait';
 
-jest.setTimeout(180000);
+jest.setTimeout(240000);
 
 const LINES = 50000;
 const BATCH = 1000;
@@ -95,64 +96,78 @@ function checkpointOffset(file: string): number {
   }
 }
 
-it('kill -9 of the broker mid-ship: the checkpoint covers only stored lines, and after a restart every line is stored', async () => {
-  const topic = uniqueName('ship-crash');
-  const dlq = `${topic}-dlq`;
-  const admin = createKafka({ brokers: broker.brokers, clientId: 'ship-crash' }).admin();
-  await admin.connect();
-  await admin.createTopics({
-    topics: [
-      { topic, numPartitions: 3, replicationFactor: 1 },
-      { topic: dlq, numPartitions: 1, replicationFactor: 1 },
-    ],
-    waitForLeaders: true,
-  });
-  await admin.disconnect();
+it.each(SHIP_CLIENTS)(
+  '%s: kill -9 of the broker mid-ship: the checkpoint covers only stored lines, and after a restart every line is stored',
+  async (client) => {
+    const topic = uniqueName(`ship-crash-${client}`);
+    const dlq = `${topic}-dlq`;
+    const admin = createKafka({ brokers: broker.brokers, clientId: 'ship-crash' }).admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [
+        { topic, numPartitions: 3, replicationFactor: 1 },
+        { topic: dlq, numPartitions: 1, replicationFactor: 1 },
+      ],
+      waitForLeaders: true,
+    });
+    await admin.disconnect();
 
-  const lines = distinctLines(LINES);
-  expect(new Set(lines).size).toBe(LINES);
-  const log = join(dir, 'access.log');
-  const text = `${lines.join('\n')}\n`;
-  writeFileSync(log, text);
-  const checkpoint = join(dir, 'checkpoint.json');
+    const lines = distinctLines(LINES);
+    expect(new Set(lines).size).toBe(LINES);
+    const log = join(dir, `${client}.log`);
+    const text = `${lines.join('\n')}\n`;
+    writeFileSync(log, text);
+    const checkpoint = join(dir, `${client}.checkpoint.json`);
 
-  shipper = runShipper(
-    [log, '--checkpoint-file', checkpoint, '--batch-size', String(BATCH), '--no-progress'],
-    {
-      KAFKA_BROKERS: broker.brokers.join(','),
-      KAFKA_TOPIC: topic,
-      KAFKA_DLQ_TOPIC: dlq,
-    },
-  );
-  // Freeze the shipper as soon as it has a checkpoint, so that the broker dies while lines are still to go.
-  await waitFor(() => checkpointOffset(checkpoint) > 0, 'the first acknowledged batch', 60000, 20);
-  shipper.child.kill('SIGSTOP');
-  await broker.kill();
-  shipper.child.kill('SIGCONT');
-  await waitForOutput(shipper, /ship\.send_retry/, 'the shipper to find the broker gone');
+    shipper = runShipper(
+      [
+        log,
+        '--checkpoint-file',
+        checkpoint,
+        '--batch-size',
+        String(BATCH),
+        '--client',
+        client,
+        '--no-progress',
+      ],
+      {
+        KAFKA_BROKERS: broker.brokers.join(','),
+        KAFKA_TOPIC: topic,
+        KAFKA_DLQ_TOPIC: dlq,
+      },
+    );
+    // Freeze the shipper as soon as it has a checkpoint, so that the broker dies while lines are still to go.
+    await waitFor(() => checkpointOffset(checkpoint) > 0, 'the first acknowledged batch', 60000, 20);
+    shipper.child.kill('SIGSTOP');
+    await broker.kill();
+    shipper.child.kill('SIGCONT');
+    await waitForOutput(shipper, /ship\.send_retry/, 'the shipper to find the broker gone');
 
-  // While the broker is down nothing can be acknowledged: what the checkpoint covers now must be stored.
-  shipper.child.kill('SIGSTOP');
-  const covered = checkpointOffset(checkpoint);
-  expect(covered).toBeGreaterThan(0);
-  expect(covered).toBeLessThan(Buffer.byteLength(text));
-  const coveredLines = Buffer.from(text).subarray(0, covered).toString().split('\n').slice(0, -1);
-  await broker.restart();
-  const storedBefore = new Set(await storedLines(broker.brokers, topic, dlq, coveredLines.length));
-  expect(coveredLines.filter((l) => !storedBefore.has(l))).toEqual([]);
+    // While the broker is down nothing can be acknowledged: what the checkpoint covers now must be stored.
+    shipper.child.kill('SIGSTOP');
+    const covered = checkpointOffset(checkpoint);
+    expect(covered).toBeGreaterThan(0);
+    expect(covered).toBeLessThan(Buffer.byteLength(text));
+    const coveredLines = Buffer.from(text).subarray(0, covered).toString().split('\n').slice(0, -1);
+    await broker.restart();
+    const storedBefore = new Set(await storedLines(broker.brokers, topic, dlq, coveredLines.length));
+    expect(coveredLines.filter((l) => !storedBefore.has(l))).toEqual([]);
 
-  // The same process goes on once the broker is back, and finishes the file.
-  shipper.child.kill('SIGCONT');
-  expect(await shipper.exit).toBe(0);
-  expect(shipper.output()).toMatch(/ship\.send_retry/);
-  expect(checkpointOffset(checkpoint)).toBe(Buffer.byteLength(text));
+    // The same process goes on once the broker is back, and finishes the file.
+    shipper.child.kill('SIGCONT');
+    expect(await shipper.exit).toBe(0);
+    expect(shipper.output()).toMatch(/ship\.send_retry/);
+    expect(checkpointOffset(checkpoint)).toBe(Buffer.byteLength(text));
 
-  const stored = await storedLines(broker.brokers, topic, dlq, LINES);
-  const distinct = new Set(stored);
-  expect(lines.filter((l) => !distinct.has(l))).toEqual([]);
-  expect(distinct.size).toBe(LINES);
-  // Idempotence: a batch resent after the crash is written once. Reported, and bounded by one batch.
-  const duplicates = stored.length - distinct.size;
-  console.log(`ship-broker-crash: ${LINES} lines, ${stored.length} stored, ${duplicates} duplicates`);
-  expect(duplicates).toBeLessThanOrEqual(BATCH);
-});
+    const stored = await storedLines(broker.brokers, topic, dlq, LINES);
+    const distinct = new Set(stored);
+    expect(lines.filter((l) => !distinct.has(l))).toEqual([]);
+    expect(distinct.size).toBe(LINES);
+    // Idempotence: a batch resent after the crash is written once. Reported, and bounded by one batch.
+    const duplicates = stored.length - distinct.size;
+    console.log(
+      `ship-broker-crash (${client}): ${LINES} lines, ${stored.length} stored, ${duplicates} duplicates`,
+    );
+    expect(duplicates).toBeLessThanOrEqual(BATCH);
+  },
+);

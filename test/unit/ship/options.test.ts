@@ -64,7 +64,7 @@ describe('parseShipArgs', () => {
       '--batch-ms',
       '10',
       '--client',
-      'kafkajs',
+      'platformatic',
       '--no-progress',
     ]);
     expect(command).toMatchObject({
@@ -73,7 +73,7 @@ describe('parseShipArgs', () => {
       checkpointFile: 'c.json',
       batchSize: 50,
       batchMs: 10,
-      client: 'kafkajs',
+      client: 'platformatic',
       progress: false,
     });
     expect(command.to?.toString()).toBe('http://localhost:3000/ingest');
@@ -85,7 +85,7 @@ describe('parseShipArgs', () => {
     expect(refusal([log, '--format', 'combined', '--format-file', 'x'])).toContain('not both');
     expect(refusal([log, '--format-file', join(dir, 'nope')])).toContain('ENOENT');
     expect(refusal([log, '--to', 'ftp://x/'])).toContain('only http:// and https://');
-    expect(refusal([log, '--client', 'rdkafka'])).toContain('choose platformatic or kafkajs');
+    expect(refusal([log, '--client', 'rdkafka'])).toContain('choose kafkajs or platformatic');
     expect(refusal([join(dir, 'none-*.log')])).toContain('no file matches');
     expect(refusal([log, '--format', '${remote_addr'])).toContain('column 1');
   });
