@@ -13,7 +13,7 @@ import { SHIP_CLIENTS } from '../../ship/kafka-clients';
 import { fixtureLines } from '../helpers/fixtures';
 import { uniqueName } from '../helpers/kafka';
 import { ownBroker, type OwnBroker } from '../helpers/own-broker';
-import { runShipper, waitForOutput, type ShipperProcess } from '../helpers/ship';
+import { runShipper, type ShipperProcess } from '../helpers/ship';
 import { waitFor } from '../helpers/wait';
 
 jest.setTimeout(240000);
@@ -141,7 +141,13 @@ it.each(SHIP_CLIENTS)(
     shipper.child.kill('SIGSTOP');
     await broker.kill();
     shipper.child.kill('SIGCONT');
-    await waitForOutput(shipper, /ship\.send_retry/, 'the shipper to find the broker gone');
+    // kafkajs retries inside the client for up to about a minute before the shipper sees the failure.
+    const running = shipper;
+    await waitFor(
+      () => /ship\.send_retry/.test(running.output()),
+      'the shipper to find the broker gone',
+      120000,
+    );
 
     // While the broker is down nothing can be acknowledged: what the checkpoint covers now must be stored.
     shipper.child.kill('SIGSTOP');
