@@ -1,7 +1,7 @@
 /** What every benchmark shares: the machine line, side-by-side tables, peak memory of a child process. */
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { promisify } from 'node:util';
 import { KAFKA_VERSION } from '../local-kafka/launcher';
 import { loadConfig } from '../shared/config';
@@ -17,6 +17,13 @@ async function versionOf(command: string, args: string[], pattern: RegExp): Prom
   }
 }
 
+/** The 1, 5 and 15 minute load averages: benchmarks on a shared machine print them beside their figures. */
+export function loadAverage(): string {
+  return `load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ')}`;
+}
+
 /** One paragraph naming the machine and the versions that the figures depend on. */
 export async function machineDescription(): Promise<string> {
   const cpu = cpus();
@@ -24,6 +31,7 @@ export async function machineDescription(): Promise<string> {
   return [
     `machine: ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
     `node ${process.version}, java ${java}, Kafka ${KAFKA_VERSION} (local broker, one node)`,
+    loadAverage(),
   ].join('; ');
 }
 

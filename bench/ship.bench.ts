@@ -5,7 +5,8 @@
  * the shipper's records through the shipper's producer without reading or parsing anything
  * (ship-client-ceiling.ts): the most the Kafka client itself allows.
  *
- *   npm run bench -- ship [--sizes=250000,1000000] [--batch-size=1000]
+ *   npm run bench -- ship [--sizes=250000,1000000] [--batch-size=1000] [--clients=kafkajs,platformatic]
+ *                         [--ceilings=kafkajs,platformatic]   (--ceilings= leaves the "alone" rows out)
  *
  * The broker: KAFKA_BROKERS, or the local one on LOCAL_KAFKA_PORT (start it with `npm run kafka:start`).
  */
@@ -18,7 +19,8 @@ import { defaultBrokerOptions, kafkaAnswers } from '../local-kafka/launcher';
 import { splitBrokers } from '../shared/config';
 import { createKafka } from '../shared/kafka/client';
 import type { Benchmark } from './run';
-import { count, measureCommand, table, type ChildRun } from './lib';
+import { SHIP_CLIENTS, type ShipClientName } from '../ship/kafka-clients';
+import { count, loadAverage, measureCommand, table, type ChildRun } from './lib';
 
 const AGENTS = [
   'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0',
@@ -102,69 +104,96 @@ const bench: Benchmark = {
     }
     const sizes = option(args, 'sizes', '250000,1000000').split(',').map(Number);
     const batchSize = option(args, 'batch-size', '1000');
+    const clients = option(args, 'clients', SHIP_CLIENTS.join(',')).split(',') as ShipClientName[];
+    const ceilings = option(args, 'ceilings', SHIP_CLIENTS.join(','))
+      .split(',')
+      .filter((c) => c !== '') as ShipClientName[];
+    for (const c of [...clients, ...ceilings]) {
+      if (!SHIP_CLIENTS.includes(c))
+        throw new Error(`no Kafka client ${c}; there are ${SHIP_CLIENTS.join(', ')}`);
+    }
     const dir = mkdtempSync(join(tmpdir(), 'ship-bench-'));
     const rows: Array<Array<string | number>> = [
-      ['lines', 'MiB', 'tool', 'seconds', 'lines/s', 'peak RSS MiB', 'in topic', 'ship / kcat'],
+      ['lines', 'MiB', 'tool', 'seconds', 'lines/s', 'peak RSS MiB', 'in topic', '/ kcat', '/ kafkajs ship'],
     ];
     try {
       for (const lines of sizes) {
         const file = join(dir, `access-${lines}.log`);
         const bytes = writeAccessLog(file, lines);
         const id = randomUUID().slice(0, 8);
-        const shipTopic = `bench-ship-${id}`;
-        const kcatTopic = `bench-kcat-${id}`;
-        const clientTopic = `bench-client-${id}`;
-        const topics = [shipTopic, `${shipTopic}-dlq`, kcatTopic, clientTopic];
+        const topicOf = (tool: string) => `bench-${tool}-${id}`;
+        const topics = [
+          ...clients.flatMap((c) => [topicOf(`ship-${c}`), `${topicOf(`ship-${c}`)}-dlq`]),
+          topicOf('kcat'),
+          ...ceilings.map((c) => topicOf(`alone-${c}`)),
+        ];
         await createTopics(brokers, topics);
         try {
-          const ship: ChildRun = await measureCommand(
-            process.execPath,
+          const env = (topic: string) => ({
+            KAFKA_BROKERS: brokers.join(','),
+            KAFKA_TOPIC: topic,
+            KAFKA_DLQ_TOPIC: `${topic}-dlq`,
+            LOG_LEVEL: 'warn',
+          });
+          const measured: Array<{ tool: string; run: ChildRun; topic: string }> = [];
+          for (const client of clients) {
             // As `npm run ship` and the bin's #! line run it: a young generation capped at 8 MiB per semi-space.
-            [
-              '--max-semi-space-size=8',
-              join(__dirname, '..', 'ship', 'cli.js'),
-              file,
-              '--batch-size',
-              batchSize,
-              '--no-progress',
-            ],
-            {
-              env: {
-                KAFKA_BROKERS: brokers.join(','),
-                KAFKA_TOPIC: shipTopic,
-                KAFKA_DLQ_TOPIC: `${shipTopic}-dlq`,
-                LOG_LEVEL: 'warn',
-              },
-            },
-          );
-          if (ship.exitCode !== 0) throw new Error(`the shipper failed: ${ship.stderr}${ship.stdout}`);
+            const run = await measureCommand(
+              process.execPath,
+              [
+                '--max-semi-space-size=8',
+                join(__dirname, '..', 'ship', 'cli.js'),
+                file,
+                '--client',
+                client,
+                '--batch-size',
+                batchSize,
+                '--no-progress',
+              ],
+              { env: env(topicOf(`ship-${client}`)) },
+            );
+            if (run.exitCode !== 0)
+              throw new Error(`the shipper (${client}) failed: ${run.stderr}${run.stdout}`);
+            measured.push({
+              tool: `nginx-kafka-ship --client ${client}`,
+              run,
+              topic: topicOf(`ship-${client}`),
+            });
+          }
           const kcat = await measureCommand('kcat', [
             '-P',
             '-b',
             brokers.join(','),
             '-t',
-            kcatTopic,
+            topicOf('kcat'),
             '-l',
             file,
           ]);
           if (kcat.exitCode !== 0) throw new Error(`kcat failed: ${kcat.stderr}`);
-          const client: ChildRun = await measureCommand(
-            process.execPath,
-            [
-              '--max-semi-space-size=8',
-              join(__dirname, 'ship-client-ceiling.js'),
-              file,
-              String(lines),
-              batchSize,
-            ],
-            { env: { KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC: clientTopic, LOG_LEVEL: 'warn' } },
-          );
-          if (client.exitCode !== 0) throw new Error(`the client ceiling run failed: ${client.stderr}`);
-          const kcatRate = lines / kcat.seconds;
+          measured.push({ tool: 'kcat -P -l', run: kcat, topic: topicOf('kcat') });
+          for (const client of ceilings) {
+            const run = await measureCommand(
+              process.execPath,
+              [
+                '--max-semi-space-size=8',
+                join(__dirname, 'ship-client-ceiling.js'),
+                file,
+                String(lines),
+                batchSize,
+                client,
+              ],
+              { env: env(topicOf(`alone-${client}`)) },
+            );
+            if (run.exitCode !== 0) throw new Error(`the ${client} ceiling run failed: ${run.stderr}`);
+            measured.push({ tool: `${client} alone`, run, topic: topicOf(`alone-${client}`) });
+          }
+          const rateOf = (run: ChildRun) => lines / run.seconds;
+          const kcatRate = rateOf(kcat);
+          const baseline = measured.find((m) => m.tool.endsWith('--client kafkajs'));
           const mib = (bytes / 2 ** 20).toFixed(0);
-          const row = async (tool: string, run: ChildRun, topic: string, vsKcat: boolean) => {
-            const rate = lines / run.seconds;
-            return [
+          for (const { tool, run, topic } of measured) {
+            const rate = rateOf(run);
+            rows.push([
               count(lines),
               mib,
               tool,
@@ -172,14 +201,10 @@ const bench: Benchmark = {
               count(rate),
               run.peakRssMiB.toFixed(0),
               count(await topicSize(brokers, topic)),
-              vsKcat ? `${((100 * rate) / kcatRate).toFixed(0)} %` : '',
-            ];
-          };
-          rows.push(
-            await row('nginx-kafka-ship', ship, shipTopic, true),
-            await row('kcat -P -l', kcat, kcatTopic, false),
-            await row('kafkajs alone', client, clientTopic, true),
-          );
+              run === kcat ? '' : `${((100 * rate) / kcatRate).toFixed(0)} %`,
+              baseline && run !== kcat ? `${(rate / rateOf(baseline.run)).toFixed(2)} ×` : '',
+            ]);
+          }
         } finally {
           await deleteTopics(brokers, topics);
           rmSync(file, { force: true });
@@ -190,10 +215,11 @@ const bench: Benchmark = {
     }
     console.log(table(rows));
     console.log(
-      `\nnginx-kafka-ship parses every line, writes the JSON record keyed by client address and waits for acks=all` +
-        ` per batch of ${batchSize} lines (idempotent producer, kafkajs); kcat sends each line as it is, unkeyed` +
-        ` (librdkafka). "kafkajs alone" sends the shipper's records, encoded once, through the same producer with` +
-        ` nothing read or parsed: the client's own ceiling. Wall-clock seconds include process start and connecting.`,
+      `\n${loadAverage()} after the runs. nginx-kafka-ship parses every line, writes the JSON record keyed by` +
+        ` client address and waits for acks=all per batch of ${batchSize} lines (idempotent producer, one request` +
+        ` in flight) through the client named; kcat sends each line as it is, unkeyed (librdkafka). "<client>` +
+        ` alone" sends the shipper's records, encoded once, through that client's shipper producer with nothing` +
+        ` read or parsed: the client's own ceiling. Wall-clock seconds include process start and connecting.`,
     );
   },
 };

@@ -13,7 +13,9 @@ import { HttpSink, KafkaSink, StartError, type Sink } from './sinks';
 
 async function ship(command: ShipCommand): Promise<number> {
   const config = loadConfig();
-  const sink: Sink = command.to ? new HttpSink(command.to) : new KafkaSink(config, command.format);
+  const sink: Sink = command.to
+    ? new HttpSink(command.to)
+    : new KafkaSink(config, command.format, command.client);
   const shipper = new Shipper(
     {
       files: command.files,
@@ -53,6 +55,7 @@ async function ship(command: ShipCommand): Promise<number> {
     follow: command.follow,
     to: sink.target,
     format: command.format.name,
+    ...(sink instanceof KafkaSink ? { client: sink.clientName } : {}),
   });
   try {
     const stats = await shipper.run();

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { compileLogFormat, LogFormatError, type CompiledLogFormat } from '../shared/nginx/log-format';
 import { expandPattern, hasWildcard } from './glob';
+import { SHIP_CLIENTS, type ShipClientName } from './kafka-clients';
 
 export const USAGE = `usage: nginx-kafka-ship <file|glob>... [options]    (npm run ship -- <file|glob>... [options])
 
@@ -15,6 +16,8 @@ lines that are not in the log format to the dead-letter topic (KAFKA_DLQ_TOPIC).
       --format-file <path>   read --format from a file (e.g. a log_format directive copied from nginx.conf)
       --to <url>             send through the ingest HTTP endpoint (e.g. http://localhost:3000/ingest)
                              instead of straight to Kafka (combined format only)
+      --client <name>        the Kafka client: kafkajs (default; also TLS, SCRAM and MSK IAM) or
+                             platformatic (@platformatic/kafka, plaintext brokers, Node.js 20.19.4+)
       --checkpoint-file <p>  remember what the broker acknowledged; a rerun resumes there
       --batch-size <lines>   lines per batch (default 1000)
       --batch-ms <ms>        send a batch at the latest this long after its first line (default 200)
@@ -33,6 +36,8 @@ export interface ShipCommand {
   follow: boolean;
   format: CompiledLogFormat;
   to: URL | undefined;
+  /** The Kafka client; unset: kafkajs. */
+  client: ShipClientName | undefined;
   checkpointFile: string | undefined;
   batchSize: number;
   batchMs: number;
@@ -60,6 +65,7 @@ export function parseShipArgs(argv: string[]): ShipCommand {
         format: { type: 'string' },
         'format-file': { type: 'string' },
         to: { type: 'string' },
+        client: { type: 'string' },
         'checkpoint-file': { type: 'string' },
         'batch-size': { type: 'string' },
         'batch-ms': { type: 'string' },
@@ -76,6 +82,7 @@ export function parseShipArgs(argv: string[]): ShipCommand {
   const base = {
     follow: values.follow ?? false,
     to: undefined,
+    client: undefined,
     checkpointFile: values['checkpoint-file'],
     batchSize: 1000,
     batchMs: 200,
@@ -125,6 +132,11 @@ export function parseShipArgs(argv: string[]): ShipCommand {
     }
   }
 
+  const client = values.client as ShipClientName | undefined;
+  if (client !== undefined && !SHIP_CLIENTS.includes(client)) {
+    throw new UsageError(`--client ${JSON.stringify(client)}: choose ${SHIP_CLIENTS.join(' or ')}`);
+  }
+
   const files: string[] = [];
   for (const pattern of positionals) {
     const matched = expandPattern(pattern);
@@ -138,6 +150,7 @@ export function parseShipArgs(argv: string[]): ShipCommand {
     follow: values.follow ?? false,
     format,
     to,
+    client,
     checkpointFile: values['checkpoint-file'],
     batchSize: positiveInteger('batch-size', values['batch-size'], 1000, 100000),
     batchMs: positiveInteger('batch-ms', values['batch-ms'], 200, 600000),

@@ -2,12 +2,13 @@
  * Where shipped lines go: straight to Kafka through the same shared code as the ingest function (parse,
  * encode, key, dead-letter, acknowledged send), or to the ingest function's HTTP endpoint.
  */
-import type { Message, Producer } from 'kafkajs';
+import type { Message, TopicMessages } from 'kafkajs';
 import type { PipelineConfig } from '../shared/config';
 import { prepareLines } from '../shared/ingest/ingest-lines';
 import { createKafka } from '../shared/kafka/client';
-import { createProducer, sendAll } from '../shared/kafka/producer';
+import { logger } from '../shared/log';
 import type { CompiledLogFormat } from '../shared/nginx/log-format';
+import { shipProducer, type ShipClientName, type ShipProducer } from './kafka-clients';
 
 /** The lines of one batch that came from one followed path. */
 export interface LineGroup {
@@ -53,11 +54,13 @@ export function positionOf(group: LineGroup, index: number): string {
 
 export class KafkaSink implements Sink {
   readonly target: string;
-  private producer: Producer | undefined;
+  private producer: ShipProducer | undefined;
 
   constructor(
     private readonly config: PipelineConfig,
     private readonly format: CompiledLogFormat,
+    /** `--client`; unset: kafkajs (kafka-clients.ts says why). */
+    private readonly client?: ShipClientName,
   ) {
     this.target = `Kafka ${config.brokers.join(',')} topic ${config.topic}`;
   }
@@ -87,8 +90,15 @@ export class KafkaSink implements Sink {
     } finally {
       await admin.disconnect();
     }
-    this.producer = createProducer(this.config);
-    await this.producer.connect();
+    const { producer, note } = await shipProducer(this.config, this.client);
+    if (note) logger.warn('ship.client', { client: producer.name, note });
+    this.producer = producer;
+    await producer.connect();
+  }
+
+  /** The Kafka client in use, once started. */
+  get clientName(): ShipClientName | undefined {
+    return this.producer?.name;
   }
 
   prepare(groups: LineGroup[]): Prepared {
@@ -108,14 +118,12 @@ export class KafkaSink implements Sink {
       counts.rejected += batch.result.rejected;
       counts.blank += batch.result.blank;
     }
-    return {
-      counts,
-      send: () =>
-        sendAll(this.producer!, [
-          { topic: this.config.topic, messages: records },
-          { topic: this.config.deadLetterTopic, messages: deadLetters },
-        ]),
-    };
+    // One array for every attempt: the producer knows a retry of it and resends only what was not stored.
+    const batch: TopicMessages[] = [
+      { topic: this.config.topic, messages: records },
+      { topic: this.config.deadLetterTopic, messages: deadLetters },
+    ].filter((t) => t.messages.length > 0);
+    return { counts, send: () => this.producer!.send(batch) };
   }
 
   async stop(): Promise<void> {

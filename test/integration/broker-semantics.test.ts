@@ -7,18 +7,8 @@
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { SubscribeCommand } from '@aws-sdk/client-sns';
 import type { Consumer, Producer } from 'kafkajs';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { nginxLines } from '../../compare/records';
 import { sequenceOf } from '../helpers/workload';
-import {
-  defaultBrokerOptions,
-  killBroker,
-  portAnswers,
-  startBroker,
-  stopBroker,
-} from '../../local-kafka/launcher';
 import type { SnsEmulator } from '../../offline-sns-events/emulator';
 import { loadConfig } from '../../shared/config';
 import { ingestLines } from '../../shared/ingest/ingest-lines';
@@ -29,6 +19,7 @@ import { createSnsClient } from '../../shared/sns/client';
 import { topicArn } from '../../shared/sns/config';
 import { publishLines } from '../../shared/sns/publish';
 import { createTopics, readTopic, testKafka, uniqueName } from '../helpers/kafka';
+import { ownBroker } from '../helpers/own-broker';
 import { collector, emulator, runInitScript, type Collector } from '../helpers/sns';
 import { waitFor } from '../helpers/wait';
 
@@ -198,18 +189,9 @@ describe('several readers of one stream', () => {
 });
 
 it('Kafka keeps acknowledged records when its broker is killed and started again', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kafka-restart-'));
-  const shared = join(defaultBrokerOptions().dir, 'libs');
-  // The jars the test broker already resolved, so that this broker does not resolve them again.
-  if (existsSync(shared)) cpSync(shared, join(dir, 'libs'), { recursive: true });
-  const port = Number(process.env.RESTART_KAFKA_PORT || defaultBrokerOptions().port + 50);
-  const options = { dir, port, allowDocker: false };
-  const env = { ...process.env, KAFKA_BROKERS: '' };
-  closers.push(async () => {
-    await stopBroker(options).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const { brokers } = await startBroker(options, env);
+  const broker = await ownBroker('kafka-restart');
+  closers.push(() => broker.remove());
+  const { brokers } = broker;
   const kafka = createKafka({ brokers, clientId: 'restart-test' });
   const admin = kafka.admin();
   await admin.connect();
@@ -224,12 +206,8 @@ it('Kafka keeps acknowledged records when its broker is killed and started again
   await ingestLines(own, { topic, deadLetterTopic: topic }, nginxLines(100), origin);
   await own.disconnect();
 
-  expect(killBroker(options)).toBe(true);
-  await waitFor(
-    async () => !(await portAnswers(port)) && !(await portAnswers(port + 1)),
-    'the killed broker to be gone',
-  );
-  await startBroker(options, env);
+  await broker.kill();
+  await broker.restart();
 
   const consumer = kafka.consumer({ groupId: uniqueName('after-restart'), maxWaitTimeInMs: 100 });
   const read: number[] = [];

@@ -42,6 +42,7 @@ describe('parseShipArgs', () => {
       files: [log],
       follow: false,
       to: undefined,
+      client: undefined,
       batchSize: 1000,
       batchMs: 200,
       pollMs: 250,
@@ -62,6 +63,8 @@ describe('parseShipArgs', () => {
       '50',
       '--batch-ms',
       '10',
+      '--client',
+      'platformatic',
       '--no-progress',
     ]);
     expect(command).toMatchObject({
@@ -70,6 +73,7 @@ describe('parseShipArgs', () => {
       checkpointFile: 'c.json',
       batchSize: 50,
       batchMs: 10,
+      client: 'platformatic',
       progress: false,
     });
     expect(command.to?.toString()).toBe('http://localhost:3000/ingest');
@@ -81,6 +85,7 @@ describe('parseShipArgs', () => {
     expect(refusal([log, '--format', 'combined', '--format-file', 'x'])).toContain('not both');
     expect(refusal([log, '--format-file', join(dir, 'nope')])).toContain('ENOENT');
     expect(refusal([log, '--to', 'ftp://x/'])).toContain('only http:// and https://');
+    expect(refusal([log, '--client', 'rdkafka'])).toContain('choose kafkajs or platformatic');
     expect(refusal([join(dir, 'none-*.log')])).toContain('no file matches');
     expect(refusal([log, '--format', '${remote_addr'])).toContain('column 1');
   });
