@@ -102,7 +102,7 @@ export function readMskStageSettings(
   if (auth === 'scram' && (!scramKmsKeyArn || !KMS_KEY_ARN.test(scramKmsKeyArn))) {
     problems.push(
       `kafkaAuth=scram needs scramKmsKeyArn, the customer managed KMS key the secret is encrypted with (not "${scramKmsKeyArn ?? ''}"): ` +
-        'pass --param="scramKmsKeyArn=arn:aws:kms:<region>:<account>:key/<id>" (or set KAFKA_SCRAM_KMS_KEY_ARN)',
+        'pass --param="scramKmsKeyArn=arn:aws:kms:<region>:<account>:key/<id>" (or set MSK_SCRAM_KMS_KEY_ARN)',
     );
   }
   const redisUrl = String(raw.redisUrl ?? '').trim() || undefined;
