@@ -1,30 +1,65 @@
 /**
  * The AWS side of serverless.yml's stages. On the local stage it does nothing. On a stage whose params set
  * kafkaTarget=msk it, when packaging or deploying:
- *  - checks the stage's params (cluster ARN, subnets, security groups, auth, SCRAM secret) and says what to set;
+ *  - checks the stage's params (cluster ARN, subnets, security groups, auth, SCRAM secret and key, Redis URL,
+ *    regions and accounts) and the build (esbuild target = runtime), and says what to set;
+ *  - refuses values of the local environment (localhost brokers or Redis) in the stage's environment;
  *  - applies Lambda's rule that a consumer group ID is unique among an account's Kafka event sources
  *    (see planConsumerGroups);
- *  - puts every function in the cluster's VPC, with the environment that tells shared/kafka how to connect;
- *  - optionally adds an MSK Serverless cluster to the stack;
- *  - replaces the one role Serverless shares between functions by one least-privilege role per function.
+ *  - derives each function's VPC placement, environment and least-privilege IAM role from `custom.access`
+ *    (see function-access.ts) and its events;
+ *  - names the SNS topics the stack creates by reference (no account number in the template);
+ *  - compiles the error handling the local event source applies (retries, bisect, record age, on-failure
+ *    destination) into the event source mappings, in provisioned mode as AWS requires;
+ *  - adds alarms, the Redis ingress rule and optionally an MSK Serverless cluster.
+ * On every stage it also applies `custom.http` (http-stage.ts): authorizers on the routes (always on AWS,
+ * locally with HTTP_AUTH=on), the CORS allow-list, and on AWS the stage's throttling.
  * Dev-only: loaded by the Serverless CLI, never bundled into a function.
  */
+import { kafkaEventDefinitions, type LocalOverrides } from '../offline-kafka-events/kafka-event-definition';
 import {
+  alarmResources,
+  checkBuildTarget,
   CREATED_CLUSTER_ID,
   functionStatements,
+  mappingErrorHandling,
   MskStageError,
+  PLACEHOLDER_ACCOUNT,
   planConsumerGroups,
   readMskStageSettings,
+  redisIngressResources,
   roleResource,
   serverlessClusterResource,
+  type CfValue,
+  type MappingErrorHandling,
   type MskEventRef,
   type MskStageSettings,
 } from './aws-stage';
+import {
+  corsConfiguration,
+  readHttpSettings,
+  routeAuthorizer,
+  throttledStage,
+  withoutIdentitySource,
+  READ_AUTHORIZER,
+  type HttpApiEvent,
+  type HttpStageSettings,
+} from './http-stage';
+import {
+  environmentKinds,
+  readAccessDeclaration,
+  splitEnvironment,
+  type DeclaredAccess,
+} from './function-access';
 
 interface FunctionDefinition {
   name?: string;
   handler?: string;
   events?: Array<Record<string, unknown>>;
+  environment?: Record<string, unknown>;
+  vpc?: unknown;
+  onError?: CfValue;
+  timeout?: unknown;
 }
 
 interface Serverless {
@@ -32,8 +67,12 @@ interface Serverless {
     service: string;
     provider: {
       stage?: string;
+      region?: string;
+      runtime?: string;
+      timeout?: unknown;
       environment?: Record<string, unknown>;
       vpc?: unknown;
+      httpApi?: { cors?: unknown; authorizers?: Record<string, unknown> };
       compiledCloudFormationTemplate: { Resources: Record<string, Record<string, unknown>> };
     };
     custom?: Record<string, unknown>;
@@ -41,7 +80,11 @@ interface Serverless {
     getAllFunctions(): string[];
     getFunction(key: string): FunctionDefinition;
   };
-  getProvider(name: 'aws'): { naming: { getLambdaLogicalId(key: string): string }; getStage(): string };
+  getProvider(name: 'aws'): {
+    naming: { getLambdaLogicalId(key: string): string; getTopicLogicalId(name: string): string };
+    getStage(): string;
+    getRegion(): string;
+  };
   classes: { Error: new (message: string) => Error };
 }
 
@@ -50,6 +93,7 @@ interface PluginUtils {
 }
 
 const SHARED_ROLE = 'IamRoleLambdaExecution';
+const LOCAL_ADDRESS = /(^|[/@,\s])(localhost|127\.0\.0\.1|\[::1\])([:/,\s]|$)/;
 
 interface MskEvent {
   arn?: unknown;
@@ -61,6 +105,12 @@ interface MskEvent {
 class MskStagePlugin {
   readonly hooks: Record<string, () => void>;
   private settings: MskStageSettings | undefined;
+  private http: HttpStageSettings | undefined;
+  private access: Record<string, DeclaredAccess> = {};
+  /** The provider environment before it was split per function: names of topics and ARNs by variable. */
+  private environment: Record<string, unknown> = {};
+  /** Error handling per function, as the local event source reads it. */
+  private errorHandling = new Map<string, MappingErrorHandling>();
 
   constructor(
     private readonly serverless: Serverless,
@@ -68,8 +118,9 @@ class MskStagePlugin {
     private readonly utils?: PluginUtils,
   ) {
     this.hooks = {
+      initialize: () => this.guard(() => this.routes(), { everyStage: true }),
       'before:package:initialize': () => this.guard(() => this.prepare()),
-      'after:package:compileEvents': () => this.guard(() => this.perFunctionRoles()),
+      'after:package:compileEvents': () => this.guard(() => this.compile()),
     };
   }
 
@@ -78,8 +129,8 @@ class MskStagePlugin {
     return String(msk.target ?? 'local');
   }
 
-  private guard(work: () => void): void {
-    if (this.target !== 'msk') return;
+  private guard(work: () => void, { everyStage = false } = {}): void {
+    if (!everyStage && this.target !== 'msk') return;
     try {
       work();
     } catch (err) {
@@ -93,11 +144,6 @@ class MskStagePlugin {
     else console.log(line);
   }
 
-  private warning(line: string): void {
-    if (this.utils) this.utils.log.warning(line);
-    else console.warn(line);
-  }
-
   private mskEvents(): Array<{ functionKey: string; fn: FunctionDefinition; msk: MskEvent }> {
     const service = this.serverless.service;
     return service.getAllFunctions().flatMap((functionKey) => {
@@ -108,11 +154,53 @@ class MskStagePlugin {
     });
   }
 
+  /** Authorizers, CORS: on every stage, before serverless offline or packaging reads the routes. */
+  private routes(): void {
+    const service = this.serverless.service;
+    const provider = this.serverless.getProvider('aws');
+    const aws = this.target === 'msk' ? { region: provider.getRegion() } : undefined;
+    const raw = (service.custom?.http ?? {}) as Record<string, unknown>;
+    const http = readHttpSettings(raw, provider.getStage(), aws);
+    this.http = http;
+    const httpApi = (service.provider.httpApi ??= {});
+    const cors = corsConfiguration(http.corsOrigins);
+    // Locally serverless offline reflects any Origin with credentials unless CORS is configured: there the
+    // allow-list defaults to the offline server's own origin.
+    const port = String(raw.offlinePort ?? '3000');
+    httpApi.cors =
+      cors ?? (aws ? undefined : corsConfiguration([`http://localhost:${port}`, `http://127.0.0.1:${port}`]));
+    if (!http.auth) {
+      delete httpApi.authorizers?.[READ_AUTHORIZER];
+      return;
+    }
+    for (const functionKey of service.getAllFunctions()) {
+      for (const event of service.getFunction(functionKey).events ?? []) {
+        const route = event.httpApi as HttpApiEvent | undefined;
+        if (route && typeof route === 'object')
+          route.authorizer = routeAuthorizer(String(route.method ?? 'ANY'));
+        else if (event.httpApi !== undefined) {
+          throw new MskStageError(
+            `function ${functionKey}: write its httpApi event as { method, path } so it can get an authorizer`,
+          );
+        }
+      }
+    }
+  }
+
   private prepare(): void {
     const service = this.serverless.service;
-    const stage = this.serverless.getProvider('aws').getStage();
-    const settings = readMskStageSettings((service.custom?.msk ?? {}) as Record<string, unknown>, stage);
+    const provider = this.serverless.getProvider('aws');
+    const stage = provider.getStage();
+    const region = provider.getRegion();
+    const environment = (service.provider.environment ??= {});
+
+    // What each function touches, declared once (before functions are left out below).
+    this.access = readAccessDeclaration(service.custom?.access, service.getAllFunctions());
+    const needsRedis = Object.entries(this.access).some(([, a]) => a.redis);
+    const raw = (service.custom?.msk ?? {}) as Record<string, unknown>;
+    const settings = readMskStageSettings(raw, stage, { region, needsRedis });
     this.settings = settings;
+    checkBuildTarget(service.provider.runtime, (service.custom?.esbuild ?? {}) as Record<string, unknown>);
 
     // One function per consumer group, as Lambda requires.
     const refs: MskEventRef[] = this.mskEvents().map(({ functionKey, fn, msk }) => ({
@@ -129,30 +217,91 @@ class MskStagePlugin {
       );
     }
 
-    for (const functionKey of service.getAllFunctions()) {
-      if (!(functionKey in settings.writes)) {
-        this.warning(
-          `${functionKey} has no entry in custom.msk.writes: its role lets it produce to no topic (add the topics it writes, dead-letter topic included)`,
-        );
+    // The error handling the local event source applies, read by the same code, for the mappings.
+    const local = (service.custom?.kafkaEventSource ?? {}) as { functions?: LocalOverrides };
+    try {
+      for (const definition of kafkaEventDefinitions(service.service, stage, service.functions, {
+        providerTimeout: service.provider.timeout,
+        overrides: local.functions,
+      })) {
+        this.errorHandling.set(definition.functionKey, definition.errorHandling);
       }
+    } catch (err) {
+      throw new MskStageError((err as Error).message);
     }
 
-    // The cluster: the one named by the params, or the demo cluster this stack creates (added with the roles).
+    // The cluster: the one named by the params, or the demo cluster this stack creates (added when compiling).
     for (const { msk } of this.mskEvents()) {
       msk.arn = settings.clusterArn;
       if (settings.auth === 'scram') msk.saslScram512 = settings.scramSecretArn;
     }
 
-    // Every function produces (ingest to the topic, consumers to the dead-letter topic): all run in the VPC.
-    service.provider.vpc = { subnetIds: settings.subnetIds, securityGroupIds: settings.securityGroupIds };
-    const environment = (service.provider.environment ??= {});
+    // Connection settings for Kafka, the stage's Redis; never the local environment's.
     if (!environment.KAFKA_BROKERS) delete environment.KAFKA_BROKERS; // discovered from the cluster ARN
     environment.KAFKA_AUTH = settings.auth;
     environment.MSK_CLUSTER_ARN = settings.clusterArn;
     if (settings.scramSecretArn) environment.KAFKA_SCRAM_SECRET_ARN = settings.scramSecretArn;
+    if (settings.redisUrl) environment.REDIS_URL = settings.redisUrl;
+    else delete environment.REDIS_URL;
+    const local_ = Object.entries(environment).filter(
+      ([, value]) => typeof value === 'string' && LOCAL_ADDRESS.test(value),
+    );
+    if (local_.length > 0) {
+      throw new MskStageError(
+        `stage ${stage} would deploy local addresses: ${local_.map(([k, v]) => `${k}=${String(v)}`).join(', ')}. ` +
+          "Unset these variables in your shell or pass the stage's own values as --param",
+      );
+    }
+
+    // SNS topics the stack creates are named by reference, so no account number is written down.
+    const topics = this.stackTopics(region, String(raw.awsAccountId ?? PLACEHOLDER_ACCOUNT));
+    const byRef = (value: unknown): unknown =>
+      typeof value === 'string' && topics.has(value) ? topics.get(value) : value;
+    for (const [name, value] of Object.entries(environment)) environment[name] = byRef(value);
+    for (const functionKey of service.getAllFunctions()) {
+      const fn = service.getFunction(functionKey);
+      if (fn.onError) fn.onError = byRef(fn.onError) as CfValue;
+    }
+    this.environment = { ...environment };
+
+    // Per function: only the environment and the network it needs.
+    const kinds = Object.fromEntries(
+      service
+        .getAllFunctions()
+        .map((key) => [key, environmentKinds(this.access[key]!, this.readsKafka(key))] as const),
+    );
+    const { common, perFunction } = splitEnvironment(environment, kinds);
+    service.provider.environment = common;
+    delete service.provider.vpc;
+    for (const functionKey of service.getAllFunctions()) {
+      const fn = service.getFunction(functionKey);
+      fn.environment = { ...perFunction[functionKey], ...(fn.environment ?? {}) };
+      if (kinds[functionKey]!.includes('kafka') || kinds[functionKey]!.includes('redis')) {
+        fn.vpc = { subnetIds: settings.subnetIds, securityGroupIds: settings.securityGroupIds };
+      }
+    }
   }
 
-  private perFunctionRoles(): void {
+  private readsKafka(functionKey: string): boolean {
+    return this.mskEvents().some((e) => e.functionKey === functionKey);
+  }
+
+  /** Placeholder ARN → Ref for every SNS topic the stack creates (functions' `sns: <name>` events). */
+  private stackTopics(region: string, account: string): Map<string, CfValue> {
+    const naming = this.serverless.getProvider('aws').naming;
+    const topics = new Map<string, CfValue>();
+    for (const functionKey of this.serverless.service.getAllFunctions()) {
+      for (const event of this.serverless.service.getFunction(functionKey).events ?? []) {
+        const sns = event.sns;
+        const name = typeof sns === 'string' && !sns.startsWith('arn:') ? sns : undefined;
+        if (name)
+          topics.set(`arn:aws:sns:${region}:${account}:${name}`, { Ref: naming.getTopicLogicalId(name) });
+      }
+    }
+    return topics;
+  }
+
+  private compile(): void {
     const settings = this.settings;
     if (!settings) return;
     const service = this.serverless.service;
@@ -164,20 +313,49 @@ class MskStagePlugin {
       resources[CREATED_CLUSTER_ID] = serverlessClusterResource(name, settings);
     }
 
+    // Error handling on each mapping, as the local event source applies it.
+    for (const resource of Object.values(resources)) {
+      if (resource.Type !== 'AWS::Lambda::EventSourceMapping') continue;
+      const properties = resource.Properties as Record<string, unknown>;
+      const target = (properties.FunctionName as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt']?.[0];
+      const functionKey = service.getAllFunctions().find((key) => naming.getLambdaLogicalId(key) === target);
+      const handling = functionKey && this.errorHandling.get(functionKey);
+      if (handling) Object.assign(properties, mappingErrorHandling(handling, settings.maximumPollers));
+    }
+
+    const value = (name: string): CfValue => {
+      const v = this.environment[name];
+      if (v === undefined || v === '') {
+        throw new MskStageError(`custom.access names ${name}, which provider.environment does not set`);
+      }
+      return v as CfValue;
+    };
     for (const functionKey of service.getAllFunctions()) {
       const fn = service.getFunction(functionKey);
+      const access = this.access[functionKey]!;
       const functionId = naming.getLambdaLogicalId(functionKey);
       const roleId = `${functionId.replace(/LambdaFunction$/, '')}IamRole`;
       const reads = events
         .filter((e) => e.functionKey === functionKey)
         .map((e) => ({ topic: String(e.msk.topic), group: e.msk.consumerGroupId }));
+      const failure = this.errorHandling.get(functionKey)?.onFailure;
+      const writes = access.produces.map((name) => String(value(name)));
+      if (failure?.kind === 'kafka') writes.push(failure.topic);
+      const publishes = access.publishes.map(value);
+      if (fn.onError) publishes.push(fn.onError);
+      if (failure?.kind === 'arn') publishes.push(failure.arn);
+      const kafka = reads.length > 0 || writes.length > 0;
       resources[roleId] = roleResource(
         functionKey,
         functionStatements(settings, {
           functionKey,
           functionName: String(fn.name),
           reads,
-          writes: settings.writes[functionKey] ?? [],
+          writes,
+          publishes,
+          secrets: access.secrets.map(value),
+          kafka,
+          vpc: kafka || access.redis,
         }),
       );
     }
@@ -209,6 +387,24 @@ class MskStagePlugin {
     delete resources[SHARED_ROLE];
     const left = JSON.stringify(resources).includes(SHARED_ROLE);
     if (left) throw new MskStageError(`the template still refers to ${SHARED_ROLE} after per-function roles`);
+
+    if (this.http?.throttle) throttledStage(resources.HttpApiStage, this.http.throttle);
+    for (const resource of Object.values(resources)) {
+      if (resource.Type === 'AWS::ApiGatewayV2::Authorizer') withoutIdentitySource(resource);
+    }
+
+    Object.assign(
+      resources,
+      redisIngressResources(settings),
+      alarmResources(
+        settings,
+        service.getAllFunctions().map((key) => ({
+          logicalId: naming.getLambdaLogicalId(key),
+          consumer: events.some((e) => e.functionKey === key),
+        })),
+        resources.HttpApi ? 'HttpApi' : undefined,
+      ),
+    );
   }
 }
 

@@ -9,6 +9,7 @@ import { createKafka } from '../shared/kafka/client';
 import { logger } from '../shared/log';
 import type { CompiledLogFormat } from '../shared/nginx/log-format';
 import { shipProducer, type ShipClientName, type ShipProducer } from './kafka-clients';
+import { sendFor, type Send } from './signed-request';
 
 /** The lines of one batch that came from one followed path. */
 export interface LineGroup {
@@ -137,7 +138,11 @@ const RETRIABLE = new Set([408, 429, 500, 502, 503, 504]);
 export class HttpSink implements Sink {
   readonly target: string;
 
-  constructor(private readonly url: URL) {
+  /** `send` defaults to SigV4-signed requests for https (the aws stage's IAM auth), plain ones for http. */
+  constructor(
+    private readonly url: URL,
+    private readonly send: Send = sendFor(url),
+  ) {
     this.target = url.toString();
   }
 
@@ -145,7 +150,7 @@ export class HttpSink implements Sink {
     // An empty POST costs nothing: a live ingest endpoint answers 400 "request body is empty".
     let response: Response;
     try {
-      response = await fetch(this.url, {
+      response = await this.send(this.url, {
         method: 'POST',
         headers: { 'content-type': 'text/plain' },
         body: '',
@@ -157,6 +162,12 @@ export class HttpSink implements Sink {
       );
     }
     await response.text();
+    if (response.status === 401 || response.status === 403) {
+      throw new StartError(
+        `${this.url} refused the request (${response.status}): its POST routes need IAM; the AWS credentials in use ` +
+          'need execute-api:Invoke on the route (see docs/deploy-aws.md, "Who can call what")',
+      );
+    }
     if (response.status === 404 || response.status === 405) {
       throw new StartError(
         `${this.url} answered ${response.status}: no ingest endpoint there; check --to (e.g. http://localhost:3000/ingest)`,
@@ -176,7 +187,7 @@ export class HttpSink implements Sink {
         counts.accepted = counts.rejected = 0;
         counts.blank = blank;
         for (const body of bodies) {
-          const response = await fetch(this.url, {
+          const response = await this.send(this.url, {
             method: 'POST',
             headers: { 'content-type': 'text/plain' },
             body,

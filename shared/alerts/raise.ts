@@ -25,6 +25,16 @@ export interface AlertsBatchResult extends ErrorSummary {
   alerts: number;
 }
 
+/**
+ * An alert as logged: client addresses are personal data, so a scanner's address (also inside its id) stays
+ * on the alerts topic, which operators act on, and out of the logs.
+ */
+export function loggable(alert: Alert): Record<string, unknown> {
+  if (alert.kind !== 'scanner') return { ...alert };
+  const { client: _client, id: _id, ...rest } = alert;
+  return rest;
+}
+
 export function encodeAlert(alert: Alert): Message {
   return {
     key: alert.kind === 'scanner' ? alert.client : alert.kind,
@@ -61,7 +71,7 @@ export async function raiseAlerts(batch: NginxBatch): Promise<AlertsBatchResult>
       await Promise.all(raised.map((a) => releaseAlert(redis, prefix, a.id)));
       throw err;
     }
-    for (const alert of raised) logger.warn('alert', { ...alert });
+    for (const alert of raised) logger.warn('alert', loggable(alert));
   }
   return {
     ...summarizeErrors(batch),

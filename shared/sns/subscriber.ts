@@ -37,7 +37,8 @@ export function snsSubscriber(
         record: decodeSnsRecord(record),
         latencyMs: Number.isFinite(published) && published > 0 ? Date.now() - published : undefined,
       };
-      const result = await work(delivery);
+      // Client addresses are personal data: what the work returns is logged without them.
+      const { remoteAddr: _address, ...result } = await work(delivery);
       logger.info(`${name}.delivery`, {
         function: context?.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME ?? name,
         messageId: delivery.messageId,

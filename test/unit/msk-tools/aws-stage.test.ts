@@ -1,5 +1,8 @@
 import {
+  checkBuildTarget,
   clusterResourceArn,
+  functionStatements,
+  mappingErrorHandling,
   MskStageError,
   planConsumerGroups,
   readMskStageSettings,
@@ -98,5 +101,85 @@ describe('clusterResourceArn', () => {
     expect(clusterResourceArn(CLUSTER, 'group', 'g')).toBe(
       'arn:aws:kafka:eu-west-1:123456789012:group/logs/0a1b2c3d-1111-2222-3333-444455556666-2/g',
     );
+  });
+});
+
+describe('the stage refuses what would fail on AWS', () => {
+  const withRedis = { ...valid, redisUrl: 'rediss://nks.abc.euw1.cache.amazonaws.com:6379' };
+  const context = { region: 'eu-west-1', needsRedis: true };
+
+  it('wants a TLS Redis endpoint when a function uses Redis', () => {
+    expect(readMskStageSettings(withRedis, 'aws', context).redisUrl).toBe(withRedis.redisUrl);
+    expect(() => readMskStageSettings(valid, 'aws', context)).toThrow(
+      /redisUrl is not set.*--param="redisUrl=rediss:/s,
+    );
+    for (const url of ['redis://nks.example:6379', 'rediss://127.0.0.1:6379', 'rediss://localhost:6379']) {
+      expect(() => readMskStageSettings({ ...valid, redisUrl: url }, 'aws', context)).toThrow(
+        /is not a TLS Redis endpoint/,
+      );
+    }
+  });
+
+  it('wants every ARN in the stack region and one account', () => {
+    expect(() => readMskStageSettings(withRedis, 'aws', { ...context, region: 'us-east-1' })).toThrow(
+      /mskClusterArn is in region eu-west-1 but the stack deploys to us-east-1/,
+    );
+    expect(() =>
+      readMskStageSettings({ ...withRedis, awsAccountId: '999999999999' }, 'aws', context),
+    ).toThrow(/different accounts \(123456789012, 999999999999\)/);
+  });
+
+  it("wants the SCRAM secret's KMS key, and scopes kms:Decrypt to it", () => {
+    const scram = {
+      ...withRedis,
+      auth: 'scram',
+      scramSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:AmazonMSK_nginx-AbCdEf',
+    };
+    expect(() => readMskStageSettings(scram, 'aws', context)).toThrow(/scramKmsKeyArn/);
+    const key = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const settings = readMskStageSettings({ ...scram, scramKmsKeyArn: key }, 'aws', context);
+    const access = {
+      functionKey: 'f',
+      functionName: 'f',
+      reads: [],
+      writes: ['t'],
+      publishes: [],
+      secrets: [],
+      kafka: true,
+      vpc: true,
+    };
+    const decrypt = functionStatements(settings, access).find((s) => s.Action.includes('kms:Decrypt'));
+    expect(decrypt?.Resource).toBe(key);
+  });
+
+  it('wants the bundle built for the runtime', () => {
+    expect(() => checkBuildTarget('nodejs22.x', { target: 'node20' })).toThrow(/set it to node22/);
+    expect(() => checkBuildTarget('nodejs22.x', { target: 'node22' })).not.toThrow();
+  });
+
+  it('compiles Lambda error handling into mapping properties, provisioned when customised', () => {
+    expect(
+      mappingErrorHandling(
+        {
+          maximumRetryAttempts: 10,
+          maximumRecordAgeInSeconds: -1,
+          bisectBatchOnFunctionError: true,
+          onFailure: { kind: 'kafka', topic: 'dlq' },
+        },
+        3,
+      ),
+    ).toEqual({
+      MaximumRetryAttempts: 10,
+      MaximumRecordAgeInSeconds: -1,
+      BisectBatchOnFunctionError: true,
+      DestinationConfig: { OnFailure: { Destination: 'kafka://dlq' } },
+      ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 3 },
+    });
+    expect(
+      mappingErrorHandling(
+        { maximumRetryAttempts: -1, maximumRecordAgeInSeconds: -1, bisectBatchOnFunctionError: false },
+        3,
+      ),
+    ).toEqual({ MaximumRetryAttempts: -1, MaximumRecordAgeInSeconds: -1, BisectBatchOnFunctionError: false });
   });
 });
