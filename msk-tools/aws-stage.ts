@@ -250,8 +250,15 @@ export function planConsumerGroups(events: MskEventRef[]): GroupPlan {
   return { dropped };
 }
 
-/** An MSK resource ARN (topic or group) on the same cluster as `clusterArn`, as a string or a CF expression. */
-export function clusterResourceArn(clusterArn: CfValue, kind: 'topic' | 'group', name: string): CfValue {
+/**
+ * An MSK resource ARN (topic, group or transactional id) on the same cluster as `clusterArn`, as a string or a
+ * CF expression.
+ */
+export function clusterResourceArn(
+  clusterArn: CfValue,
+  kind: 'topic' | 'group' | 'transactional-id',
+  name: string,
+): CfValue {
   if (typeof clusterArn === 'string') {
     const [prefix, rest] = clusterArn.split(':cluster/') as [string, string];
     return `${prefix}:${kind}/${rest}/${name}`;
@@ -357,8 +364,20 @@ export function functionStatements(settings: MskStageSettings, access: RoleInput
     if (access.writes.length > 0) {
       statements.push({
         Effect: 'Allow',
-        Action: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+        // DescribeTopicDynamicConfiguration: producers size their requests from the topic's max.message.bytes.
+        Action: [
+          'kafka-cluster:DescribeTopic',
+          'kafka-cluster:DescribeTopicDynamicConfiguration',
+          'kafka-cluster:WriteData',
+        ],
         Resource: [...new Set(access.writes)].map((t) => clusterResourceArn(cluster, 'topic', t)),
+      });
+      // Requests are produced in transactions (shared/kafka/atomic-producer.ts): one transactional id per
+      // function instance, named after the function.
+      statements.push({
+        Effect: 'Allow',
+        Action: ['kafka-cluster:DescribeTransactionalId', 'kafka-cluster:AlterTransactionalId'],
+        Resource: clusterResourceArn(cluster, 'transactional-id', `*-${access.functionName}-*`),
       });
     }
   } else if (settings.scramSecretArn) {

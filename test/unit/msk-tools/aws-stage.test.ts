@@ -152,6 +152,35 @@ describe('the stage refuses what would fail on AWS', () => {
     expect(decrypt?.Resource).toBe(key);
   });
 
+  it("lets a writer use transactions and read its topics' size limit, under IAM, on its own ids only", () => {
+    const settings = readMskStageSettings(withRedis, 'aws', context);
+    const access = {
+      functionKey: 'ingest',
+      functionName: 'svc-aws-ingest',
+      reads: [],
+      writes: ['t'],
+      publishes: [],
+      secrets: [],
+      kafka: true,
+      vpc: true,
+    };
+    const statements = functionStatements(settings, access);
+    const transactions = statements.find((s) => s.Action.includes('kafka-cluster:AlterTransactionalId'));
+    expect(transactions?.Action).toEqual([
+      'kafka-cluster:DescribeTransactionalId',
+      'kafka-cluster:AlterTransactionalId',
+    ]);
+    expect(String(transactions?.Resource)).toMatch(/:transactional-id\/.+\/\*-svc-aws-ingest-\*$/);
+    const write = statements.find((s) => s.Action.includes('kafka-cluster:WriteData'));
+    expect(write?.Action).toContain('kafka-cluster:DescribeTopicDynamicConfiguration');
+    const reader = functionStatements(settings, {
+      ...access,
+      writes: [],
+      reads: [{ topic: 't', group: 'g' }],
+    });
+    expect(reader.some((s) => s.Action.includes('kafka-cluster:AlterTransactionalId'))).toBe(false);
+  });
+
   it('wants the bundle built for the runtime', () => {
     expect(() => checkBuildTarget('nodejs22.x', { target: 'node20' })).toThrow(/set it to node22/);
     expect(() => checkBuildTarget('nodejs22.x', { target: 'node22' })).not.toThrow();
