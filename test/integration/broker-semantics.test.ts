@@ -19,7 +19,7 @@ import { createSnsClient } from '../../shared/sns/client';
 import { topicArn } from '../../shared/sns/config';
 import { publishLines } from '../../shared/sns/publish';
 import { createTopics, readTopic, testKafka, uniqueName } from '../helpers/kafka';
-import { ownBroker } from '../helpers/own-broker';
+import { restartableBroker } from '../helpers/restartable-broker';
 import { collector, emulator, runInitScript, type Collector } from '../helpers/sns';
 import { waitFor } from '../helpers/wait';
 
@@ -189,7 +189,7 @@ describe('several readers of one stream', () => {
 });
 
 it('Kafka keeps acknowledged records when its broker is killed and started again', async () => {
-  const broker = await ownBroker('kafka-restart');
+  const broker = await restartableBroker();
   closers.push(() => broker.remove());
   const { brokers } = broker;
   const kafka = createKafka({ brokers, clientId: 'restart-test' });
@@ -207,7 +207,7 @@ it('Kafka keeps acknowledged records when its broker is killed and started again
   await own.disconnect();
 
   await broker.kill();
-  await broker.restart();
+  await broker.start();
 
   const consumer = kafka.consumer({ groupId: uniqueName('after-restart'), maxWaitTimeInMs: 100 });
   const read: number[] = [];

@@ -12,7 +12,7 @@ import { createKafka } from '../../shared/kafka/client';
 import { SHIP_CLIENTS } from '../../ship/kafka-clients';
 import { fixtureLines } from '../helpers/fixtures';
 import { uniqueName } from '../helpers/kafka';
-import { ownBroker, type OwnBroker } from '../helpers/own-broker';
+import { restartableBroker, type RestartableBroker } from '../helpers/restartable-broker';
 import { runShipper, type ShipperProcess } from '../helpers/ship';
 import { waitFor } from '../helpers/wait';
 
@@ -21,13 +21,13 @@ jest.setTimeout(240000);
 const LINES = 50000;
 const BATCH = 1000;
 
-let broker: OwnBroker;
+let broker: RestartableBroker;
 let dir: string;
 let shipper: ShipperProcess | undefined;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ship-crash-'));
-  broker = await ownBroker('ship-crash-kafka');
+  broker = await restartableBroker();
 });
 
 afterAll(async () => {
@@ -155,7 +155,7 @@ it.each(SHIP_CLIENTS)(
     expect(covered).toBeGreaterThan(0);
     expect(covered).toBeLessThan(Buffer.byteLength(text));
     const coveredLines = Buffer.from(text).subarray(0, covered).toString().split('\n').slice(0, -1);
-    await broker.restart();
+    await broker.start();
     const storedBefore = new Set(await storedLines(broker.brokers, topic, dlq, coveredLines.length));
     expect(coveredLines.filter((l) => !storedBefore.has(l))).toEqual([]);
 
