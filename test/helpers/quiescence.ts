@@ -4,8 +4,10 @@
  * offsets (and the group's commits, and what the test itself saw) unchanged for `quietMs`, polled with a
  * deadline like every other wait (test/helpers/wait.ts).
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { Admin } from 'kafkajs';
-import { withAdmin } from './kafka';
+import { brokers, withAdmin } from './kafka';
 import { waitFor } from './wait';
 
 export interface QuietOptions {
@@ -44,12 +46,34 @@ async function topicSizes(admin: Admin, topic: string): Promise<Record<number, n
   return Object.fromEntries(offsets.map((o) => [o.partition, Number(o.high) - Number(o.low)]));
 }
 
-/** How many records the topic holds once its end offsets have stopped moving. */
+/**
+ * How many records a consumer reads from the topic once its end offsets have stopped moving. Counted by
+ * reading (kcat, read_committed), not from the offsets: a transaction's commit marker takes an offset too.
+ */
 export async function settledRecordCount(topic: string, options?: QuietOptions): Promise<number> {
-  const sizes = await withAdmin((admin) =>
+  await withAdmin((admin) =>
     waitForQuiet(() => topicSizes(admin, topic), `the end offsets of ${topic}`, options),
   );
-  return Object.values(sizes).reduce((a, b) => a + b, 0);
+  const { stdout } = await promisify(execFile)(
+    'kcat',
+    [
+      '-C',
+      '-b',
+      brokers().join(','),
+      '-t',
+      topic,
+      '-o',
+      'beginning',
+      '-e',
+      '-q',
+      '-X',
+      'isolation.level=read_committed',
+      '-f',
+      '%o\\n',
+    ],
+    { maxBuffer: 64 * 1024 * 1024, timeout: 60000 },
+  );
+  return stdout.split('\n').filter((line) => line.length > 0).length;
 }
 
 /**

@@ -15,6 +15,9 @@ type Handler = typeof import('../../functions/ingest').handler;
 let handler: Handler;
 let producerModule: typeof import('../../shared/kafka/atomic-producer');
 
+// A transaction, then waiting for the topic to be still (1.5 s) and reading it back, in each test.
+jest.setTimeout(30000);
+
 const context = (id: string) => ({ awsRequestId: id }) as Context;
 
 beforeAll(async () => {
