@@ -4,10 +4,9 @@
  * offsets (and the group's commits, and what the test itself saw) unchanged for `quietMs`, polled with a
  * deadline like every other wait (test/helpers/wait.ts).
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import type { Admin } from 'kafkajs';
 import { brokers, withAdmin } from './kafka';
+import { topicRecords } from './producing';
 import { waitFor } from './wait';
 
 export interface QuietOptions {
@@ -48,32 +47,14 @@ async function topicSizes(admin: Admin, topic: string): Promise<Record<number, n
 
 /**
  * How many records a consumer reads from the topic once its end offsets have stopped moving. Counted by
- * reading (kcat, read_committed), not from the offsets: a transaction's commit marker takes an offset too.
+ * reading (topicRecords: kcat, read_committed), not from the offsets: a transaction's commit marker takes
+ * an offset too.
  */
 export async function settledRecordCount(topic: string, options?: QuietOptions): Promise<number> {
   await withAdmin((admin) =>
     waitForQuiet(() => topicSizes(admin, topic), `the end offsets of ${topic}`, options),
   );
-  const { stdout } = await promisify(execFile)(
-    'kcat',
-    [
-      '-C',
-      '-b',
-      brokers().join(','),
-      '-t',
-      topic,
-      '-o',
-      'beginning',
-      '-e',
-      '-q',
-      '-X',
-      'isolation.level=read_committed',
-      '-f',
-      '%o\\n',
-    ],
-    { maxBuffer: 64 * 1024 * 1024, timeout: 60000 },
-  );
-  return stdout.split('\n').filter((line) => line.length > 0).length;
+  return (await topicRecords(brokers(), topic)).length;
 }
 
 /**

@@ -11,6 +11,18 @@ import {
 const CLUSTER = 'arn:aws:kafka:eu-west-1:123456789012:cluster/logs/0a1b2c3d-1111-2222-3333-444455556666-2';
 const valid = { clusterArn: CLUSTER, subnetIds: 'subnet-0a,subnet-0b', securityGroupIds: 'sg-0c' };
 
+/** What a function that writes topic t through Kafka in the VPC touches, and nothing else. */
+const writer = (functionName: string) => ({
+  functionKey: functionName,
+  functionName,
+  reads: [] as Array<{ topic: string; group?: string }>,
+  writes: ['t'],
+  publishes: [] as string[],
+  secrets: [] as string[],
+  kafka: true,
+  vpc: true,
+});
+
 describe('planConsumerGroups', () => {
   const event = (functionKey: string, handler: string, consumerGroupId?: string, topic = 'nginx_logs') => ({
     functionKey,
@@ -138,32 +150,14 @@ describe('the stage refuses what would fail on AWS', () => {
     expect(() => readMskStageSettings(scram, 'aws', context)).toThrow(/scramKmsKeyArn/);
     const key = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
     const settings = readMskStageSettings({ ...scram, scramKmsKeyArn: key }, 'aws', context);
-    const access = {
-      functionKey: 'f',
-      functionName: 'f',
-      reads: [],
-      writes: ['t'],
-      publishes: [],
-      secrets: [],
-      kafka: true,
-      vpc: true,
-    };
+    const access = writer('f');
     const decrypt = functionStatements(settings, access).find((s) => s.Action.includes('kms:Decrypt'));
     expect(decrypt?.Resource).toBe(key);
   });
 
   it("lets a writer use transactions and read its topics' size limit, under IAM, on its own ids only", () => {
     const settings = readMskStageSettings(withRedis, 'aws', context);
-    const access = {
-      functionKey: 'ingest',
-      functionName: 'svc-aws-ingest',
-      reads: [],
-      writes: ['t'],
-      publishes: [],
-      secrets: [],
-      kafka: true,
-      vpc: true,
-    };
+    const access = writer('svc-aws-ingest');
     const statements = functionStatements(settings, access);
     const transactions = statements.find((s) => s.Action.includes('kafka-cluster:AlterTransactionalId'));
     expect(transactions?.Action).toEqual([
