@@ -25,12 +25,19 @@ export interface EmulatorOptions {
   debug?: (line: string) => void;
 }
 
+interface SnsServer {
+  publishHttp(event: string, subscription: unknown, raw: boolean): Promise<unknown>;
+}
+
 type SnsServerClass = new (
   debug: (msg: unknown, context?: unknown) => void,
   app: unknown,
   region: string,
   accountId: string,
-) => unknown;
+) => SnsServer;
+
+/** How long closing waits for deliveries of messages Publish already confirmed. */
+const DRAIN_MS = 10000;
 
 /** serverless-offline-sns exports only its plugin; its server module sits beside the plugin's entry. */
 async function loadSnsServer(): Promise<SnsServerClass> {
@@ -46,12 +53,21 @@ export async function startSnsEmulator(options: EmulatorOptions = {}): Promise<S
   const SNSServer = await loadSnsServer();
   const { default: express } = await import('express');
   const app = express();
-  new SNSServer(
+  const sns = new SNSServer(
     (msg) => options.debug?.(typeof msg === 'string' ? msg : JSON.stringify(msg)),
     app,
     options.region ?? SNS_DEFAULTS.region,
     options.accountId ?? SNS_DEFAULTS.account,
   );
+  // Publish answers before it delivers to HTTP subscribers. SNS keeps what it confirmed, so closing the
+  // emulator first finishes the deliveries under way (at most DRAIN_MS) instead of dropping them.
+  const delivering = new Set<Promise<unknown>>();
+  const publishHttp = sns.publishHttp.bind(sns);
+  sns.publishHttp = (event, subscription, raw) => {
+    const delivery = publishHttp(event, subscription, raw).finally(() => delivering.delete(delivery));
+    delivering.add(delivery);
+    return delivery;
+  };
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(options.port ?? 0, host, () => resolve(s));
     s.once('error', (err: NodeJS.ErrnoException) =>
@@ -67,11 +83,18 @@ export async function startSnsEmulator(options: EmulatorOptions = {}): Promise<S
   return {
     endpoint: `http://${host}:${port}`,
     port,
-    close: () =>
-      new Promise((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...delivering]),
+        new Promise((resolve) => (timer = setTimeout(resolve, DRAIN_MS))),
+      ]);
+      clearTimeout(timer);
+    },
   };
 }
 
