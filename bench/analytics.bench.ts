@@ -5,12 +5,12 @@
  *
  *   npm run bench -- analytics [--lines=1000000]
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TrafficStats } from '../shared/analytics/stats';
 import { writeLog } from './analytics-log';
-import { count, measureCommand, table, type ChildRun } from './lib';
+import { count, goAccessVersion, runGoAccess, table, timed, type ChildRun, type Timed } from './lib';
 import type { Benchmark } from './run';
 
 function linesFlag(args: string[]): number {
@@ -20,27 +20,8 @@ function linesFlag(args: string[]): number {
   return lines;
 }
 
-interface Timed extends ChildRun {
-  /** User + system CPU seconds of the command itself, from GNU time; null when /usr/bin/time is missing. */
-  cpuSeconds: number | null;
-}
-
-const GNU_TIME = '/usr/bin/time';
-
 const TOTALS = ['validRequests', 'uniqueVisitors', 'bandwidth'] as const;
 type Totals = Pick<TrafficStats['totals'], (typeof TOTALS)[number]>;
-
-/** Runs the command under GNU time when installed (CPU seconds and peak RSS of the command itself). */
-async function timed(what: string, command: string, args: string[]): Promise<Timed> {
-  const withTime = existsSync(GNU_TIME);
-  const run = withTime
-    ? await measureCommand(GNU_TIME, ['-f', 'nks-time %e %U %S %M', command, ...args])
-    : await measureCommand(command, args);
-  if (run.exitCode !== 0) throw new Error(`${what} exited with ${run.exitCode}: ${run.stderr.slice(-2000)}`);
-  const m = / *nks-time ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(run.stderr);
-  if (!m) return { ...run, cpuSeconds: null };
-  return { ...run, cpuSeconds: Number(m[2]) + Number(m[3]), peakRssMiB: Number(m[4]) / 1024 };
-}
 
 const benchmark: Benchmark = {
   title: 'traffic panels over one access log: this project vs GoAccess (lines/s, same file, same run)',
@@ -50,11 +31,9 @@ const benchmark: Benchmark = {
     try {
       const log = join(dir, 'access.log');
       const size = await writeLog(log, lines);
-      const goVersion = (await measureCommand('goaccess', ['--version'])).stdout.match(
-        /GoAccess - (\d+(?:\.\d+)+)/,
-      )?.[1];
+      const goVersion = await goAccessVersion();
       console.log(`log: ${count(lines)} lines in nginx combined format, ${(size / 2 ** 20).toFixed(0)} MiB`);
-      console.log(`GoAccess ${goVersion ?? 'unknown'} (--log-format=COMBINED, JSON report)\n`);
+      console.log(`GoAccess ${goVersion} (--log-format=COMBINED, JSON report)\n`);
 
       const oursOut = join(dir, 'ours.json');
       const goOut = join(dir, 'goaccess.json');
@@ -63,13 +42,7 @@ const benchmark: Benchmark = {
         log,
         oursOut,
       ]);
-      const go = await timed('goaccess', 'goaccess', [
-        log,
-        '--log-format=COMBINED',
-        '--no-progress',
-        '-o',
-        goOut,
-      ]);
+      const go = await runGoAccess(log, goOut);
 
       const o = JSON.parse(readFileSync(oursOut, 'utf8')) as TrafficStats;
       const g = JSON.parse(readFileSync(goOut, 'utf8')) as {

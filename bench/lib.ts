@@ -1,6 +1,6 @@
 /** What every benchmark shares: the machine line, side-by-side tables, peak memory of a child process. */
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { promisify } from 'node:util';
 import { KAFKA_VERSION } from '../local-kafka/launcher';
@@ -109,6 +109,35 @@ export function measureCommand(
   });
 }
 
+export interface Timed extends ChildRun {
+  /** User + system CPU seconds of the command itself, from GNU time; null when /usr/bin/time is missing. */
+  cpuSeconds: number | null;
+}
+
+const GNU_TIME = '/usr/bin/time';
+
+/** Runs the command under GNU time when installed (CPU seconds and peak RSS of the command itself). */
+export async function timed(what: string, command: string, args: string[]): Promise<Timed> {
+  const withTime = existsSync(GNU_TIME);
+  const run = withTime
+    ? await measureCommand(GNU_TIME, ['-f', 'nks-time %e %U %S %M', command, ...args])
+    : await measureCommand(command, args);
+  if (run.exitCode !== 0) throw new Error(`${what} exited with ${run.exitCode}: ${run.stderr.slice(-2000)}`);
+  const m = / *nks-time ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(run.stderr);
+  if (!m) return { ...run, cpuSeconds: null };
+  return { ...run, cpuSeconds: Number(m[2]) + Number(m[3]), peakRssMiB: Number(m[4]) / 1024 };
+}
+
+/** GoAccess over a combined-format log, writing its JSON report: the reference for the analytics. */
+export function runGoAccess(log: string, report: string): Promise<Timed> {
+  return timed('goaccess', 'goaccess', [log, '--log-format=COMBINED', '--no-progress', '-o', report]);
+}
+
+/** The version of GoAccess installed, or 'unknown'. */
+export function goAccessVersion(): Promise<string> {
+  return versionOf('goaccess', ['--version'], /GoAccess - (\d+(?:\.\d+)+)/);
+}
+
 export function flag(args: string[], name: string, fallback: number): number {
   const found = args.find((a) => a.startsWith(`--${name}=`));
   const value = found ? Number(found.split('=')[1]) : fallback;
@@ -122,4 +151,53 @@ export function benchBrokers(): string[] {
     return [`127.0.0.1:${process.env.LOCAL_KAFKA_PORT}`];
   }
   return loadConfig().brokers;
+}
+
+/**
+ * The environment that gives one run of the local stack a topic, dead-letter and alerts topics, consumer
+ * groups and analytics prefix of its own, so that it never counts another run's records.
+ */
+export function isolatedStackEnv(id: string, brokers: string[], redisUrl: string) {
+  return {
+    KAFKA_BROKERS: brokers.join(','),
+    KAFKA_TOPIC: id,
+    KAFKA_DLQ_TOPIC: `${id}-dlq`,
+    KAFKA_ALERTS_TOPIC: `${id}-alerts`,
+    KAFKA_GROUP_PREFIX: `${id}-`,
+    ANALYTICS_PREFIX: id,
+    REDIS_URL: redisUrl,
+  };
+}
+
+export interface Invocation {
+  functionKey: string;
+  group: string;
+  topic: string;
+  partition: number;
+  firstOffset: number;
+  lastOffset: number;
+  count: number;
+  durationMs: number;
+  ok: boolean;
+}
+
+// `(λ: fn) Kafka group g  topic-p offsets a..b  n records  Duration: d ms  OK`: the event source's line.
+const INVOCATION =
+  /^\(λ: (\S+)\) Kafka group (\S+) {2}(\S+)-(\d+) offsets (\d+)\.\.(\d+) {2}(\d+) records? {2}Duration: ([\d.]+) ms {2}(\S+)/;
+
+/** One invocation line of the local Kafka event source, or undefined for any other line. */
+export function parseInvocation(line: string): Invocation | undefined {
+  const m = INVOCATION.exec(line);
+  if (!m) return undefined;
+  return {
+    functionKey: m[1]!,
+    group: m[2]!,
+    topic: m[3]!,
+    partition: Number(m[4]),
+    firstOffset: Number(m[5]),
+    lastOffset: Number(m[6]),
+    count: Number(m[7]),
+    durationMs: Number(m[8]),
+    ok: m[9] === 'OK',
+  };
 }

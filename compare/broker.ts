@@ -3,6 +3,8 @@
  * persistent messages to and to read them from with acknowledgements, and a way to restart the broker.
  * Each message is one nginx record; `seq` and `sentAt` travel in the broker's own headers.
  */
+import type { NativeRun } from './native';
+
 export interface Wire {
   seq: number;
   /** The client address: the Kafka key, and the unit of order ("one client's requests in order"). */
@@ -47,6 +49,8 @@ export interface Broker {
   channel(name: string, options: ChannelOptions): Promise<Channel>;
   /** Restarts the broker (a clean stop and start), or says why it cannot. */
   restart: (() => Promise<void>) | string;
+  /** The broker's capacity measured with its own tool, or why it is not measured here. */
+  native: NativeRun;
   stop(): Promise<void>;
 }
 

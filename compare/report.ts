@@ -44,6 +44,17 @@ export function rows(sizes: ScenarioSizes): Row[] {
       value: (r) =>
         'skipped' in r.restart ? 'not measured¹' : `${int(r.restart.survived)} of ${int(r.restart.sent)}`,
     },
+    {
+      criterion: `The broker's own tool: send (${int(sizes.records)} records, persistent, acknowledged)`,
+      value: (r) => ('skipped' in r.native ? 'not measured³' : `${int(r.native.sendPerSecond)} records/s`),
+    },
+    {
+      criterion: "The broker's own tool: read them back",
+      value: (r) =>
+        'skipped' in r.native
+          ? 'not measured³'
+          : `${int(r.native.receivePerSecond)} records/s (${int(r.native.received)} read)`,
+    },
   ];
 }
 
@@ -54,12 +65,19 @@ export function markdownTable(outcomes: Outcome[], sizes: ScenarioSizes): string
     (row) =>
       `| ${row.criterion} | ${outcomes.map((o) => (o.ok ? row.value(o.results) : 'skipped²')).join(' | ')} |`,
   );
-  const used = outcomes.map((o) => `| ${o.name} | ${o.ok ? o.describe : `skipped: ${o.reason}`} |`);
+  const used = outcomes.map((o) => {
+    if (!o.ok) return `| ${o.name} | skipped: ${o.reason} |`;
+    const tool = 'skipped' in o.results.native ? '' : `; own tool: ${o.results.native.tool}`;
+    return `| ${o.name} | ${o.describe}${tool} |`;
+  });
   const notes: string[] = [];
   for (const o of outcomes) {
     if (o.ok && 'skipped' in o.results.restart) notes.push(`¹ ${o.name}: ${o.results.restart.skipped}.`);
   }
   if (outcomes.some((o) => !o.ok)) notes.push('² skipped: the reason is in the table below.');
+  for (const o of outcomes) {
+    if (o.ok && 'skipped' in o.results.native) notes.push(`³ ${o.name}: ${o.results.native.skipped}.`);
+  }
   return [
     header,
     rule,
@@ -105,6 +123,28 @@ export function svgChart(outcomes: Outcome[], caption: string, subtitle = ''): s
     );
     y += rowHeight;
   });
+
+  const tools = measured.filter((o) => !('skipped' in o.results.native));
+  if (tools.length > 0) {
+    y += 24;
+    out.push(
+      `<text x="10" y="${y}" font-size="13" font-weight="bold">The broker's own tool, send (records/s; the same records)</text>`,
+    );
+    y += 10;
+    const sendRate = (o: (typeof measured)[number]) =>
+      'skipped' in o.results.native ? 0 : o.results.native.sendPerSecond;
+    const maxTool = Math.max(1, ...tools.map(sendRate));
+    tools.forEach((o) => {
+      const w = Math.max(1, (sendRate(o) / maxTool) * barWidth);
+      const color = COLORS[measured.indexOf(o) % COLORS.length];
+      out.push(`<text x="10" y="${y + 17}" font-size="12">${escape(o.name)}</text>`);
+      out.push(
+        `<rect x="${left}" y="${y + 4}" width="${w.toFixed(1)}" height="18" fill="${color}" fill-opacity="0.6"/>`,
+      );
+      out.push(`<text x="${left + w + 6}" y="${y + 17}" font-size="12">${int(sendRate(o))}</text>`);
+      y += rowHeight;
+    });
+  }
 
   y += 24;
   out.push(

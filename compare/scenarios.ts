@@ -6,6 +6,7 @@
  */
 import type { Broker, Channel, Delivery, Subscription, Wire } from './broker';
 import { clientOf, nginxLines, parsedRecords } from './records';
+import type { NativeResult } from './native';
 import { duplicates, latencies, orderViolations } from './stats';
 
 export interface ThroughputResult {
@@ -27,12 +28,14 @@ export interface RedeliveryResult {
   redelivered: number;
 }
 export type RestartResult = { sent: number; survived: number } | { skipped: string };
+export type NativeOutcome = NativeResult | { skipped: string };
 
 export interface Results {
   throughput: ThroughputResult;
   latency: LatencyResult;
   redelivery: RedeliveryResult;
   restart: RestartResult;
+  native: NativeOutcome;
 }
 
 export interface ScenarioSizes {
@@ -240,6 +243,16 @@ async function restart(
   return { sent: count, survived: survived.size };
 }
 
+/** The same number of records through the broker's own tool; a tool that cannot run is reported, not fatal. */
+async function native(broker: Broker, sizes: ScenarioSizes): Promise<NativeOutcome> {
+  if (typeof broker.native === 'string') return { skipped: broker.native };
+  try {
+    return await broker.native(wires(sizes.records).map((w) => w.body));
+  } catch (err) {
+    return { skipped: `the tool failed: ${(err as Error).message.split('\n')[0]}` };
+  }
+}
+
 export async function runScenarios(
   broker: Broker,
   sizes: ScenarioSizes,
@@ -258,5 +271,6 @@ export async function runScenarios(
     latency: await step('latency', () => latency(broker, sizes, tag, progress)),
     redelivery: await step('redelivery', () => redelivery(broker, sizes, tag, progress)),
     restart: await step('restart', () => restart(broker, sizes, tag, progress)),
+    native: await step('native tool', () => native(broker, sizes)),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * ActiveMQ (Classic) over STOMP with stompit: the comparison starts the Debian package's broker
  * (ACTIVEMQ_HOME, default /usr/share/activemq) with a configuration and data folder of its own and one STOMP
- * connector on COMPARE_ACTIVEMQ_PORT, so that it can restart it. Messages are persistent (KahaDB), each
+ * connector on COMPARE_ACTIVEMQ_PORT (and OpenWire on the next port, for ActiveMQ's own producer and
+ * consumer tools), so that it can restart it. Messages are persistent (KahaDB), each
  * send batch ends with a receipt, and consumers acknowledge each message (client-individual).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import stompit from 'stompit';
 import { javaMajorVersion } from '../../local-kafka/launcher';
 import type { Availability, Broker, BrokerStarter, Channel, Handler, Wire } from '../broker';
+import { meanSize, runTimed, succeeded, type NativeResult } from '../native';
 import { envPort, packageVersion, portOpen, waitForPort } from './util';
 
 type Client = stompit.Client;
@@ -25,6 +27,7 @@ function activemqXml(dir: string, port: number): string {
     <persistenceAdapter><kahaDB directory="${dir}/data/kahadb"/></persistenceAdapter>
     <transportConnectors>
       <transportConnector name="stomp" uri="stomp://127.0.0.1:${port}?transport.tcpNoDelay=true"/>
+      <transportConnector name="openwire" uri="tcp://127.0.0.1:${port + 1}"/>
     </transportConnectors>
   </broker>
 </beans>
@@ -111,6 +114,38 @@ class ActiveMqBroker implements Broker {
     const headers = (this.sender as unknown as { headers?: Record<string, string> }).headers;
     if (headers?.server) this.server = headers.server.replace('/', ' ');
   }
+
+  /**
+   * ActiveMQ's own `producer` and `consumer` tasks (its Java client over OpenWire): the records' count of
+   * persistent messages of their mean size to a queue, then read back with client acknowledgement.
+   */
+  native = async (bodies: string[]): Promise<NativeResult> => {
+    const destination = `queue://native-${Date.now().toString(36)}`;
+    const task = async (name: 'producer' | 'consumer', ...args: string[]) =>
+      succeeded(
+        `activemq ${name}`,
+        await runTimed('java', [
+          '-Xmx512m',
+          `-Dactivemq.home=${this.node.home}`,
+          '-jar',
+          join(this.node.home, 'bin', 'activemq.jar'),
+          name,
+          ...['--brokerUrl', `tcp://127.0.0.1:${this.node.port + 1}`, '--destination', destination],
+          ...['--messageCount', String(bodies.length), ...args],
+        ]),
+      );
+    const send = await task('producer', '--persistent', 'true', '--messageSize', String(meanSize(bodies)));
+    const read = await task('consumer', '--ackMode', 'CLIENT_ACKNOWLEDGE', '--batchSize', '1000');
+    // The consumer task waits until it has received --messageCount messages: exiting 0 means all of them.
+    const received = bodies.length;
+    return {
+      tool: `activemq producer / consumer (OpenWire, persistent, client acknowledgement; JVM start-up included)`,
+      records: bodies.length,
+      sendPerSecond: bodies.length / send.seconds,
+      receivePerSecond: received / read.seconds,
+      received,
+    };
+  };
 
   describe(): string {
     return `${this.server} (Debian package, STOMP, KahaDB); stompit ${packageVersion('stompit')}`;

@@ -5,7 +5,7 @@
  * them and commits an offset as its acknowledgement.
  */
 import type { Admin, Consumer, Producer } from 'kafkajs';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -20,6 +20,7 @@ import { loadConfig } from '../../shared/config';
 import { createKafka } from '../../shared/kafka/client';
 import { createProducer, sendAll } from '../../shared/kafka/producer';
 import type { Availability, Broker, BrokerStarter, Channel, Handler, Wire } from '../broker';
+import { runTimed, succeeded, type NativeResult } from '../native';
 import { envPort, packageVersion } from './util';
 
 const header = (value: Buffer | string | (Buffer | string)[] | undefined): string =>
@@ -116,6 +117,51 @@ class KafkaBroker implements Broker {
       },
     };
   }
+
+  /**
+   * kcat (librdkafka, what most non-Java Kafka tools are built on): `-P -l` sends the records one per line,
+   * idempotent with acks from all in-sync replicas as the pipeline produces; `-C -e` reads them back.
+   */
+  native = async (bodies: string[]): Promise<NativeResult> => {
+    const topic = `native-${Date.now().toString(36)}`;
+    await this.channel(topic, { partitions: 3 });
+    const dir = mkdtempSync(join(tmpdir(), 'compare-kcat-'));
+    try {
+      const file = join(dir, 'records.txt');
+      writeFileSync(file, `${bodies.join('\n')}\n`);
+      const broker = ['-b', this.brokers.join(','), '-t', topic];
+      const send = succeeded(
+        'kcat -P',
+        await runTimed('kcat', [
+          '-P',
+          ...broker,
+          '-X',
+          'acks=all',
+          '-X',
+          'enable.idempotence=true',
+          '-l',
+          file,
+        ]),
+      );
+      if (/Delivery failed/.test(send.stderr)) throw new Error(`kcat -P: ${send.stderr.split('\n')[0]}`);
+      const read = succeeded(
+        'kcat -C',
+        await runTimed('kcat', ['-C', ...broker, '-o', 'beginning', '-e', '-q', '-f', '%o\n']),
+      );
+      const received = read.stdout.split('\n').filter(Boolean).length;
+      const version =
+        /Version (\S+)/.exec((await runTimed('kcat', ['-V'])).stdout)?.[1] ?? '(version unknown)';
+      return {
+        tool: `kcat ${version} -P -l (acks=all, idempotent), then kcat -C -e`,
+        records: bodies.length,
+        sendPerSecond: bodies.length / send.seconds,
+        receivePerSecond: received / read.seconds,
+        received,
+      };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
 
   restart = async (): Promise<void> => {
     await this.disconnect();

@@ -6,10 +6,12 @@
  */
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Availability, Broker, BrokerStarter, Channel, Handler, Wire } from '../broker';
+import { projectRoot } from '../../local-kafka/project-root';
+import { mavenJars, meanSize, runTimed, succeeded, type NativeResult } from '../native';
 import { envPort, packageVersion, portOpen, waitForPort } from './util';
 
 const SERVER_SCRIPTS = ['/usr/lib/rabbitmq/bin/rabbitmq-server', '/usr/sbin/rabbitmq-server'];
@@ -92,6 +94,47 @@ class RabbitBroker implements Broker {
   }
 
   restart: (() => Promise<void>) | string;
+
+  /**
+   * PerfTest, RabbitMQ's own load tool (Java, from Maven Central): one producer sends the records'
+   * count of persistent messages of their mean size with publisher confirms (up to 1,000 outstanding) to a
+   * durable queue, while one consumer acknowledges them (prefetch 1,000), as the Node.js client does.
+   */
+  native = async (bodies: string[]): Promise<NativeResult> => {
+    const root = projectRoot();
+    const classpath = await mavenJars(
+      join(root, 'compare', 'brokers', 'perf-test.pom.xml'),
+      join(root, '.compare', 'perf-test'),
+    );
+    const n = String(bodies.length);
+    const run = succeeded(
+      'PerfTest',
+      await runTimed('java', [
+        '-cp',
+        classpath,
+        'com.rabbitmq.perf.PerfTest',
+        ...['--uri', this.url, '--producers', '1', '--consumers', '1'],
+        ...['--pmessages', n, '--cmessages', n, '--size', String(meanSize(bodies))],
+        ...['--flag', 'persistent', '--confirm', '1000', '--qos', '1000'],
+        ...['--queue', `native-${Date.now().toString(36)}`, '--auto-delete', 'true', '--id', 'native'],
+      ]),
+    );
+    const rate = (what: string) =>
+      Number(new RegExp(`${what} rate avg: ([\\d.]+) msg/s`).exec(run.stdout)?.[1]);
+    const send = rate('sending');
+    const receive = rate('receiving');
+    if (!send || !receive) throw new Error(`PerfTest printed no rates: ${run.stdout.slice(-300)}`);
+    const version = /perf-test-([\d.]+)\.jar/.exec(
+      readdirSync(join(root, '.compare', 'perf-test')).join(' '),
+    )?.[1];
+    return {
+      tool: `PerfTest ${version ?? ''} (1 producer with confirms, 1 consumer with acks, persistent, durable queue)`,
+      records: bodies.length,
+      sendPerSecond: send,
+      receivePerSecond: receive,
+      received: /Consumer reached message limit/.test(run.stdout) ? bodies.length : 0,
+    };
+  };
 
   async connect(): Promise<void> {
     this.connection = await connect(this.url);

@@ -95,6 +95,9 @@ class SnsBroker implements Broker {
     };
   }
 
+  native =
+    'SNS is a managed service with no tool of its own to measure its capacity; its publish quota per account and Region is in AWS’s documentation, and this emulator is not it';
+
   restart = async (): Promise<void> => {
     this.client.destroy();
     await this.emulator.close();

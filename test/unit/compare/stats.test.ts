@@ -50,6 +50,13 @@ describe('comparison report', () => {
     latency: { samples: 200, received: 200, p50: 1.5, p99: 12 },
     redelivery: { unacknowledged: 50, redelivered: 50 },
     restart: { skipped: 'not restarted: not ours' },
+    native: {
+      tool: 'kcat 1.7.1',
+      records: 2000,
+      sendPerSecond: 250000,
+      receivePerSecond: 120000,
+      received: 2000,
+    },
   };
   const outcomes: Outcome[] = [
     { name: 'Kafka', ok: true, describe: 'Kafka 3.9.1', results },
@@ -66,12 +73,32 @@ describe('comparison report', () => {
     expect(table).toContain('not measured¹');
     expect(table).toContain('¹ Kafka: not restarted: not ours.');
     expect(table).toContain('| ActiveMQ | skipped: ActiveMQ is not installed |');
+    expect(table).toContain(
+      "| The broker's own tool: send (2,000 records, persistent, acknowledged) | 250,000 records/s | skipped² |",
+    );
+    expect(table).toContain('120,000 records/s (2,000 read)');
+    expect(table).toContain('| Kafka | Kafka 3.9.1; own tool: kcat 1.7.1 |');
+  });
+
+  it('says why a broker has no own-tool figure', () => {
+    const without: Outcome[] = [
+      {
+        name: 'SNS',
+        ok: true,
+        describe: 'emulator',
+        results: { ...results, native: { skipped: 'no tool' } },
+      },
+    ];
+    const table = markdownTable(without, sizes);
+    expect(table).toContain('not measured³');
+    expect(table).toContain('³ SNS: no tool.');
   });
 
   it('draws a bar per measured broker and names the skipped ones', () => {
     const svg = svgChart(outcomes, 'title', 'machine');
     expect(svg.startsWith('<svg')).toBe(true);
-    expect(svg.match(/<rect /g)).toHaveLength(1 + 3);
+    // background, one throughput bar, one own-tool bar, two latency bars
+    expect(svg.match(/<rect /g)).toHaveLength(1 + 1 + 1 + 2);
     expect(svg).toContain('Skipped: ActiveMQ');
   });
 });
