@@ -8,7 +8,8 @@
  */
 import type { TopicMessages } from 'kafkajs';
 import type { PipelineConfig } from '../shared/config';
-import { createProducer, sendAll } from '../shared/kafka/producer';
+import { createKafka } from '../shared/kafka/client';
+import { createProducer, PartlySentError, sendEveryPartition } from '../shared/kafka/producer';
 import { murmur2 } from '../shared/kafka/partitioner';
 
 export const SHIP_CLIENTS = ['kafkajs', 'platformatic'] as const;
@@ -31,20 +32,68 @@ export class RefusedError extends Error {
   readonly fatal = true;
 }
 
+/**
+ * kafkajs. Messages are given their partition here (the partitioner's murmur2) and sent one partition per
+ * call (sendEveryPartition), so that a leader moving during a send neither drops a partition nor writes one
+ * twice, and a retry sends only the partitions that were not acknowledged.
+ */
 class KafkajsProducer implements ShipProducer {
   readonly name = 'kafkajs';
   private readonly producer;
+  private readonly partitions = new Map<string, number>();
+  /** The batch being sent and its records not yet acknowledged, so that a retry sends only those. */
+  private pending: { batch: TopicMessages[]; unsent: TopicMessages[] } | undefined;
 
-  constructor(config: PipelineConfig) {
+  constructor(private readonly config: PipelineConfig) {
     this.producer = createProducer(config);
   }
 
-  connect(): Promise<void> {
-    return this.producer.connect();
+  async connect(): Promise<void> {
+    await this.producer.connect();
+    const topics = [this.config.topic, this.config.deadLetterTopic];
+    const admin = createKafka(this.config).admin();
+    await admin.connect();
+    try {
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+      for (const { name, partitions } of metadata) this.partitions.set(name, partitions.length);
+    } finally {
+      await admin.disconnect();
+    }
   }
 
-  send(batch: TopicMessages[]): Promise<void> {
-    return sendAll(this.producer, batch);
+  async send(batch: TopicMessages[]): Promise<void> {
+    // A retry of the same batch sends only what was not acknowledged: kafkajs has moved the sequence numbers
+    // of the acknowledged partitions on, and would write them again.
+    if (this.pending?.batch !== batch) this.pending = { batch, unsent: this.withPartitions(batch) };
+    const pending = this.pending;
+    try {
+      await sendEveryPartition(this.producer, pending.unsent);
+      this.pending = undefined;
+    } catch (err) {
+      if (err instanceof PartlySentError) {
+        pending.unsent = err.unsent;
+        throw err.cause;
+      }
+      throw err;
+    }
+  }
+
+  private withPartitions(batch: TopicMessages[]): TopicMessages[] {
+    return batch.map(({ topic, messages }) => {
+      const count = this.partitions.get(topic);
+      if (count === undefined) throw new RefusedError(`topic ${topic} was not looked up at connect`);
+      let roundRobin = 0;
+      return {
+        topic,
+        messages: messages.map((m) => ({
+          ...m,
+          partition:
+            m.key === null || m.key === undefined
+              ? roundRobin++ % count
+              : keyPartition(asBuffer(m.key), count),
+        })),
+      };
+    });
   }
 
   disconnect(): Promise<void> {
