@@ -50,21 +50,12 @@ class KafkajsProducer implements ShipProducer {
 
   async connect(): Promise<void> {
     await this.producer.connect();
-    const topics = [this.config.topic, this.config.deadLetterTopic];
-    const admin = createKafka(this.config).admin();
-    await admin.connect();
-    try {
-      const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
-      for (const { name, partitions } of metadata) this.partitions.set(name, partitions.length);
-    } finally {
-      await admin.disconnect();
-    }
   }
 
   async send(batch: TopicMessages[]): Promise<void> {
     // A retry of the same batch sends only what was not acknowledged: kafkajs has moved the sequence numbers
     // of the acknowledged partitions on, and would write them again.
-    if (this.pending?.batch !== batch) this.pending = { batch, unsent: this.withPartitions(batch) };
+    if (this.pending?.batch !== batch) this.pending = { batch, unsent: await this.withPartitions(batch) };
     const pending = this.pending;
     try {
       await sendEveryPartition(this.producer, pending.unsent);
@@ -78,12 +69,33 @@ class KafkajsProducer implements ShipProducer {
     }
   }
 
-  private withPartitions(batch: TopicMessages[]): TopicMessages[] {
-    return batch.map(({ topic, messages }) => {
-      const count = this.partitions.get(topic);
-      if (count === undefined) throw new RefusedError(`topic ${topic} was not looked up at connect`);
+  /** A topic's partition count, looked up the first time it is sent to (a missing topic is a refusal). */
+  private async partitionCount(topic: string): Promise<number> {
+    const known = this.partitions.get(topic);
+    if (known !== undefined) return known;
+    const admin = createKafka(this.config).admin();
+    await admin.connect();
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const count = topics[0]!.partitions.length;
+      this.partitions.set(topic, count);
+      return count;
+    } catch (err) {
+      const e = err as { type?: string; message: string };
+      if (e.type === 'UNKNOWN_TOPIC_OR_PARTITION') throw new RefusedError(`topic ${topic}: ${e.message}`);
+      throw err;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private async withPartitions(batch: TopicMessages[]): Promise<TopicMessages[]> {
+    const out: TopicMessages[] = [];
+    for (const { topic, messages } of batch) {
+      if (messages.length === 0) continue;
+      const count = await this.partitionCount(topic);
       let roundRobin = 0;
-      return {
+      out.push({
         topic,
         messages: messages.map((m) => ({
           ...m,
@@ -92,8 +104,9 @@ class KafkajsProducer implements ShipProducer {
               ? roundRobin++ % count
               : keyPartition(asBuffer(m.key), count),
         })),
-      };
-    });
+      });
+    }
+    return out;
   }
 
   disconnect(): Promise<void> {
