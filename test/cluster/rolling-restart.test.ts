@@ -18,6 +18,7 @@ import {
   IngestLoad,
   missing,
   storedRecords,
+  sourceWarnings,
   subscribe,
   tally,
   waitForFullIsr,
@@ -89,7 +90,9 @@ it('a rolling restart of all three brokers under steady traffic loses nothing an
       60000,
       500,
     ).catch((err: Error) => {
-      throw new Error(`${err.message} (${lastLag} records not committed)`);
+      throw new Error(
+        `${err.message} (${lastLag} records not committed); event source: ${sourceWarnings.join(' | ')}`,
+      );
     });
     const handledTally = tally(handled);
     const lost = missing(ingest.acknowledged, stored.distinct);

@@ -225,7 +225,13 @@ export class IngestLoad {
   }
 }
 
-const quiet: SourceLog = { notice: () => undefined, warning: () => undefined, error: () => undefined };
+/** The event source's warnings and errors, printed when a test fails (its notices are left out). */
+export const sourceWarnings: string[] = [];
+const quiet: SourceLog = {
+  notice: () => undefined,
+  warning: (line) => void (sourceWarnings.length < 50 && sourceWarnings.push(line)),
+  error: (line) => void (sourceWarnings.length < 50 && sourceWarnings.push(line)),
+};
 
 /**
  * A function subscribed to the topic in a consumer group through the local event source; every sequence
