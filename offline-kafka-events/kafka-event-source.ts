@@ -97,6 +97,9 @@ function sizeOf(message: KafkaMessage): number {
 }
 
 /** The records of one partition between fetching and a successful (or given-up) invocation. */
+/** The longest pause between two tries of a commit that failed. */
+const COMMIT_PAUSE_MAX_MS = 5000;
+
 class PartitionPoller {
   private readonly buffer: KafkaMessage[] = [];
   private readonly arrivedAt: number[] = [];
@@ -242,17 +245,28 @@ class PartitionPoller {
     });
   }
 
+  /**
+   * A failed commit (the group coordinator moving to another broker, say) is tried again after a pause, up
+   * to COMMIT_PAUSE_MAX_MS apart, until it succeeds, the partition is revoked or the poller stops: waiting
+   * for the next batch would leave the group's offset behind for good once traffic stops.
+   */
   private async flushCommits(): Promise<void> {
+    let failures = 0;
     while (this.wanted > this.committed && !this.source.revoked(this)) {
       const target = this.wanted;
       try {
         await this.source.commit(this.partition, target);
         this.committed = target;
+        failures = 0;
       } catch (err) {
+        const retry = !this.halted;
         this.source.log.warning(
-          `Kafka [${this.def.functionKey}] could not commit ${this.def.topic}-${this.partition}@${target}: ${(err as Error).message}; the records will be delivered again`,
+          `Kafka [${this.def.functionKey}] could not commit ${this.def.topic}-${this.partition}@${target}: ${(err as Error).message}; ` +
+            (retry ? 'trying again' : 'the records will be delivered again'),
         );
-        return;
+        if (!retry) return;
+        const pause = Math.min(COMMIT_PAUSE_MAX_MS, 250 * 2 ** failures++);
+        await new Promise((resolve) => setTimeout(resolve, pause));
       }
     }
   }

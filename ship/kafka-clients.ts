@@ -8,7 +8,8 @@
  */
 import type { TopicMessages } from 'kafkajs';
 import type { PipelineConfig } from '../shared/config';
-import { createProducer, sendAll } from '../shared/kafka/producer';
+import { createKafka } from '../shared/kafka/client';
+import { createProducer, PartlySentError, sendEveryPartition } from '../shared/kafka/producer';
 import { murmur2 } from '../shared/kafka/partitioner';
 
 export const SHIP_CLIENTS = ['kafkajs', 'platformatic'] as const;
@@ -31,20 +32,81 @@ export class RefusedError extends Error {
   readonly fatal = true;
 }
 
+/**
+ * kafkajs. Messages are given their partition here (the partitioner's murmur2) and sent one partition per
+ * call (sendEveryPartition), so that a leader moving during a send neither drops a partition nor writes one
+ * twice, and a retry sends only the partitions that were not acknowledged.
+ */
 class KafkajsProducer implements ShipProducer {
   readonly name = 'kafkajs';
   private readonly producer;
+  private readonly partitions = new Map<string, number>();
+  /** The batch being sent and its records not yet acknowledged, so that a retry sends only those. */
+  private pending: { batch: TopicMessages[]; unsent: TopicMessages[] } | undefined;
 
-  constructor(config: PipelineConfig) {
+  constructor(private readonly config: PipelineConfig) {
     this.producer = createProducer(config);
   }
 
-  connect(): Promise<void> {
-    return this.producer.connect();
+  async connect(): Promise<void> {
+    await this.producer.connect();
   }
 
-  send(batch: TopicMessages[]): Promise<void> {
-    return sendAll(this.producer, batch);
+  async send(batch: TopicMessages[]): Promise<void> {
+    // A retry of the same batch sends only what was not acknowledged: kafkajs has moved the sequence numbers
+    // of the acknowledged partitions on, and would write them again.
+    if (this.pending?.batch !== batch) this.pending = { batch, unsent: await this.withPartitions(batch) };
+    const pending = this.pending;
+    try {
+      await sendEveryPartition(this.producer, pending.unsent);
+      this.pending = undefined;
+    } catch (err) {
+      if (err instanceof PartlySentError) {
+        pending.unsent = err.unsent;
+        throw err.cause;
+      }
+      throw err;
+    }
+  }
+
+  /** A topic's partition count, looked up the first time it is sent to (a missing topic is a refusal). */
+  private async partitionCount(topic: string): Promise<number> {
+    const known = this.partitions.get(topic);
+    if (known !== undefined) return known;
+    const admin = createKafka(this.config).admin();
+    await admin.connect();
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const count = topics[0]!.partitions.length;
+      this.partitions.set(topic, count);
+      return count;
+    } catch (err) {
+      const e = err as { type?: string; message: string };
+      if (e.type === 'UNKNOWN_TOPIC_OR_PARTITION') throw new RefusedError(`topic ${topic}: ${e.message}`);
+      throw err;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private async withPartitions(batch: TopicMessages[]): Promise<TopicMessages[]> {
+    const out: TopicMessages[] = [];
+    for (const { topic, messages } of batch) {
+      if (messages.length === 0) continue;
+      const count = await this.partitionCount(topic);
+      let roundRobin = 0;
+      out.push({
+        topic,
+        messages: messages.map((m) => ({
+          ...m,
+          partition:
+            m.key === null || m.key === undefined
+              ? roundRobin++ % count
+              : keyPartition(asBuffer(m.key), count),
+        })),
+      });
+    }
+    return out;
   }
 
   disconnect(): Promise<void> {

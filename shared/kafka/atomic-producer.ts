@@ -6,6 +6,11 @@
  * - Sizes come from the cluster: each topic's partition count and effective `max.message.bytes` are read
  *   with the admin API and kept for a minute; the records are planned into produce requests that fit
  *   (./send-plan).
+ * - Records go out one partition per produce call, and a request is committed only when the broker answered
+ *   once for each partition it carries: kafkajs 2.2.4's sendBatch, given several leaders at once, can send a
+ *   partition twice or not at all and still resolve (./send-plan, checkAnswered). Otherwise the transaction
+ *   is aborted and the request sent again whole, so a leader failover loses nothing acknowledged and stores
+ *   nothing twice (test/cluster counts it).
  * - Answers come fast: the client retries for a few seconds, and a request that is not sent within
  *   PRODUCE_DEADLINE_MS fails with the broker named as the cause, well inside Lambda's 30 s timeout.
  * - The producer recovers by itself: after any failure the connection, producer id and cached limits are
@@ -22,7 +27,14 @@ import { forgetBootstrapBrokers } from './bootstrap';
 import { connectKafka } from './client';
 import { KeyHashPartitioner } from './partitioner';
 import { produceError, ProduceError, NONE_STORED } from './produce-errors';
-import { batchBudget, KAFKA_DEFAULT_MAX_MESSAGE_BYTES, planSends, type TopicShape } from './send-plan';
+import {
+  batchBudget,
+  checkAnswered,
+  KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
+  onePartitionEach,
+  planSends,
+  type TopicShape,
+} from './send-plan';
 
 /** A request's records must be sent (not yet committed) within this time, or it fails with nothing stored. */
 export const PRODUCE_DEADLINE_MS = 15000;
@@ -34,6 +46,9 @@ export const COMMIT_GRACE_MS = 5000;
 export const TRANSACTION_TIMEOUT_MS = 30000;
 /** Partition counts and size limits are read again after this long, and after any failure. */
 export const TOPIC_SHAPE_TTL_MS = 60000;
+
+/** Where the transaction coordinators keep their state (its own min.insync.replicas, 2 on MSK). */
+const TRANSACTION_LOG = '__transaction_state';
 
 /** The client of this producer fails over in seconds, not the minute the shared client's retries take. */
 const FAST_CLIENT = {
@@ -172,13 +187,16 @@ export class AtomicProducer {
         return;
       } catch (err) {
         state.cancelled = true;
+        const context = { topics, committing: state.committing, deadlineMs: this.deadlineMs, timedOut };
+        let failure = produceError(err, context);
+        if (failure.kind === 'unavailable' && !state.committing && !timedOut) {
+          // With too few in-sync replicas the transaction coordinator cannot record the transaction and
+          // answers COORDINATOR_NOT_AVAILABLE (or CONCURRENT_TRANSACTIONS) instead of the partitions'
+          // NOT_ENOUGH_REPLICAS: the cluster is asked, so the caller hears the reason now, not at the deadline.
+          const shortOfReplicas = await this.shortOfReplicas(topics, deadline);
+          if (shortOfReplicas.length > 0) failure = produceError(err, { ...context, shortOfReplicas });
+        }
         this.reset();
-        const failure = produceError(err, {
-          topics,
-          committing: state.committing,
-          deadlineMs: this.deadlineMs,
-          timedOut,
-        });
         const pause = Math.min(1000, 100 * 2 ** attempt);
         const again =
           (failure.kind === 'unavailable' || (failure.kind === 'too-large' && attempt === 1)) &&
@@ -197,6 +215,49 @@ export class AtomicProducer {
     }
   }
 
+  /**
+   * The partitions of `topics` (and of the transaction log) with fewer in-sync replicas than their topic's
+   * min.insync.replicas, asked of the cluster through the current connection within a second or two; none
+   * when it cannot tell.
+   */
+  private async shortOfReplicas(topics: readonly string[], deadline: number): Promise<string[]> {
+    const current = this.connection;
+    if (!current) return [];
+    const ask = (async () => {
+      const { admin } = await current;
+      const all = [...topics, TRANSACTION_LOG];
+      const [{ topics: metadata }, { resources }] = await Promise.all([
+        admin.fetchTopicMetadata({ topics: all }),
+        admin.describeConfigs({
+          includeSynonyms: false,
+          resources: all.map((name) => ({
+            type: ConfigResourceTypes.TOPIC,
+            name,
+            configNames: ['min.insync.replicas'],
+          })),
+        }),
+      ]);
+      const minIsr = new Map(
+        resources.map((r) => [
+          r.resourceName,
+          Number(r.configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue ?? 1),
+        ]),
+      );
+      // The request's own partitions first, then the transaction log's, each in partition order.
+      return all.flatMap((name) =>
+        (metadata.find((t) => t.name === name)?.partitions ?? [])
+          .filter((p) => p.isr.length < (minIsr.get(name) ?? 1))
+          .sort((a, b) => a.partitionId - b.partitionId)
+          .map((p) => `${name}-${p.partitionId} (${p.isr.length} of ${minIsr.get(name)})`),
+      );
+    })();
+    const outcome = await within(
+      ask.catch(() => [] as string[]),
+      Math.min(2000, deadline - Date.now()),
+    );
+    return outcome === TIMED_OUT ? [] : outcome;
+  }
+
   private async transact(
     topicMessages: readonly TopicMessages[],
     topics: readonly string[],
@@ -211,9 +272,17 @@ export class AtomicProducer {
     stopIfCancelled();
     const transaction = await producer.transaction();
     try {
+      // One partition per sendBatch, one after another: kafkajs 2.2.4 sends one call's partitions to their
+      // leaders in parallel, and when one leader's part fails (CONCURRENT_TRANSACTIONS just after the previous
+      // commit, routinely, or a leader that died) it retries while another leader's part is still in flight,
+      // sending that part again under new sequence numbers: stored twice, in the same transaction. A call for
+      // one partition involves one broker at a time. The answers are still checked (checkAnswered): a
+      // mismatch aborts the transaction and the request is sent again whole.
       for (const request of plan) {
-        stopIfCancelled();
-        await transaction.sendBatch({ topicMessages: request, acks: -1 });
+        for (const part of onePartitionEach(request)) {
+          stopIfCancelled();
+          checkAnswered(part, await transaction.sendBatch({ topicMessages: part, acks: -1 }));
+        }
       }
       stopIfCancelled();
       state.committing = true;

@@ -6,7 +6,8 @@
  */
 import { RecordTooLargeError } from './send-plan';
 
-export type ProduceFailureKind = 'unavailable' | 'too-large' | 'topic-missing' | 'refused' | 'commit-unknown';
+export type ProduceFailureKind =
+  'unavailable' | 'too-few-replicas' | 'too-large' | 'topic-missing' | 'refused' | 'commit-unknown';
 
 export class ProduceError extends Error {
   readonly statusCode = 503;
@@ -50,6 +51,15 @@ const REFUSED = new Set([
   'CORRUPT_MESSAGE',
 ]);
 
+/** The partition's leader is up but fewer replicas are in sync than the topic's min.insync.replicas. */
+const TOO_FEW_REPLICAS = new Set(['NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND']);
+
+/** The first few of many names, and how many more. */
+function listed(names: readonly string[], first = 4): string {
+  const more = names.length - first;
+  return `${names.slice(0, first).join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+}
+
 export const NONE_STORED = 'nothing of this request was stored';
 
 /**
@@ -59,7 +69,14 @@ export const NONE_STORED = 'nothing of this request was stored';
  */
 export function produceError(
   err: unknown,
-  context: { topics: readonly string[]; committing: boolean; deadlineMs: number; timedOut: boolean },
+  context: {
+    topics: readonly string[];
+    committing: boolean;
+    deadlineMs: number;
+    timedOut: boolean;
+    /** Partitions the cluster says have fewer in-sync replicas than their topic's min.insync.replicas. */
+    shortOfReplicas?: readonly string[];
+  },
 ): ProduceError {
   if (err instanceof ProduceError) return err;
   const inner = innermost(err);
@@ -90,6 +107,21 @@ export function produceError(
       'none',
       `A topic of this request does not exist (${context.topics.join(', ')}: ${detail}); ${NONE_STORED}. ` +
         'Create it (npm run kafka:start creates the project topics) and retry.',
+      err,
+    );
+  }
+  if (TOO_FEW_REPLICAS.has(type) || (context.shortOfReplicas ?? []).length > 0) {
+    // The broker's own answer, after the client's retries, or the cluster's state when the answer was the
+    // transaction coordinator's: sending the request again at once meets the same replicas, so the caller
+    // is told now, with the reason, rather than after the deadline.
+    const where = TOO_FEW_REPLICAS.has(type)
+      ? detail
+      : `${listed(context.shortOfReplicas!)} have fewer in-sync replicas than required; the broker answered: ${detail}`;
+    return new ProduceError(
+      'too-few-replicas',
+      'none',
+      `Kafka refused this request: too few in-sync replicas (${where}); ${NONE_STORED}. ` +
+        'Brokers are down; retry the same request once they are back.',
       err,
     );
   }

@@ -120,3 +120,101 @@ export function planSends(
   }
   return requests;
 }
+
+/**
+ * A request split into one request per partition (every message names its partition), in the order the
+ * partitions first appear; each partition's records keep their order.
+ */
+export function onePartitionEach(request: readonly TopicMessages[]): TopicMessages[][] {
+  const parts = new Map<string, TopicMessages>();
+  for (const { topic, messages } of request) {
+    for (const m of messages) {
+      const key = `${topic}-${m.partition ?? '?'}`;
+      let part = parts.get(key);
+      if (!part) parts.set(key, (part = { topic, messages: [] }));
+      part.messages.push(m);
+    }
+  }
+  return [...parts.values()].map((part) => [part]);
+}
+
+/** What a produce request was answered with, per partition (kafkajs's RecordMetadata, in part). */
+export interface PartitionAnswer {
+  topicName: string;
+  partition: number;
+}
+
+/**
+ * A produce request whose answers do not cover each of its partitions exactly once. kafkajs 2.2.4's
+ * sendBatch sends a request's partitions to their leaders in parallel and keeps one answer per broker across
+ * its retries: when a partition's leader dies and the partition moves to a broker that already answered for
+ * its own partitions of the same request, the moved partition is never sent (missing), and a broker it
+ * reconnected to may be sent its partitions a second time (answered twice). Either way the request resolves
+ * as if all were written. (Its other failure, a part sent again while the first copy is still in flight,
+ * leaves one answer: only sending one partition per call avoids it, see onePartitionEach.)
+ */
+export class UnansweredPartitionsError extends Error {
+  constructor(
+    readonly missing: string[],
+    readonly repeated: string[],
+    readonly unexpected: string[],
+  ) {
+    const problems = [
+      missing.length > 0 ? `no answer for ${missing.join(', ')}` : '',
+      repeated.length > 0 ? `answered more than once for ${repeated.join(', ')}` : '',
+      unexpected.length > 0 ? `answers for partitions it did not carry: ${unexpected.join(', ')}` : '',
+    ];
+    super(
+      'the produce request was not answered once for each of its partitions (a leader moved during the ' +
+        `send): ${problems.filter(Boolean).join('; ')}`,
+    );
+  }
+}
+
+export interface AnswerCheck {
+  /** The records of the partitions nobody answered for, per topic: they were never sent. */
+  unsent: TopicMessages[];
+  missing: string[];
+  repeated: string[];
+  unexpected: string[];
+}
+
+/**
+ * Compares `answers` with the partitions `request` carries records for (every message of the request names
+ * its partition): which were not answered, answered more than once, or answered without being asked.
+ */
+export function compareAnswers(
+  request: readonly TopicMessages[],
+  answers: readonly PartitionAnswer[],
+): AnswerCheck {
+  const counts = new Map<string, number>();
+  for (const { topic, messages } of request) {
+    for (const m of messages) counts.set(`${topic}-${m.partition ?? '?'}`, 0);
+  }
+  const unexpected: string[] = [];
+  for (const a of answers) {
+    const key = `${a.topicName}-${a.partition}`;
+    const seen = counts.get(key);
+    if (seen === undefined) unexpected.push(key);
+    else counts.set(key, seen + 1);
+  }
+  const missing = [...counts].filter(([, n]) => n === 0).map(([key]) => key);
+  const repeated = [...counts].filter(([, n]) => n > 1).map(([key]) => key);
+  const unsent = request
+    .map(({ topic, messages }) => ({
+      topic,
+      messages: messages.filter((m) => counts.get(`${topic}-${m.partition ?? '?'}`) === 0),
+    }))
+    .filter((t) => t.messages.length > 0);
+  return { unsent, missing, repeated, unexpected };
+}
+
+/**
+ * Checks that `answers` cover every partition `request` carries records for exactly once (and nothing
+ * else); throws UnansweredPartitionsError otherwise.
+ */
+export function checkAnswered(request: readonly TopicMessages[], answers: readonly PartitionAnswer[]): void {
+  const { missing, repeated, unexpected } = compareAnswers(request, answers);
+  if (missing.length > 0 || repeated.length > 0 || unexpected.length > 0)
+    throw new UnansweredPartitionsError(missing, repeated, unexpected);
+}

@@ -12,7 +12,11 @@ import { sequenceOf } from '../helpers/workload';
 import type { IngestResult } from '../../shared/ingest/ingest-lines';
 import type { LineHandler } from '../../shared/ingest/line-handler';
 import { decodeRecordValue } from '../../shared/record/contract';
-import { brokers, readTopic, testKafka, uniqueName, withAdmin } from '../helpers/kafka';
+import { loadConfig } from '../../shared/config';
+import { sharedAtomicProducer } from '../../shared/kafka/atomic-producer';
+import { brokers, testKafka, uniqueName, withAdmin } from '../helpers/kafka';
+import { topicRecords } from '../helpers/producing';
+import { settledRecordCount } from '../helpers/quiescence';
 import { waitFor } from '../helpers/wait';
 import { kafkaCli } from './environment';
 
@@ -61,37 +65,34 @@ export async function waitForFullIsr(topic: string, timeoutMs = 120000): Promise
   );
 }
 
-/** Waits until the topic stops growing: the same record count on three looks two seconds apart. */
+/**
+ * Waits until the topic stops growing (its end offsets unchanged for a few seconds) and returns how many
+ * records a consumer reads from it.
+ */
 export async function settled(topic: string, timeoutMs = 180000): Promise<number> {
-  const seen: number[] = [];
-  return waitFor(
-    async () => {
-      seen.push(await storedCount(topic));
-      const last = seen.slice(-3);
-      return last.length === 3 && last.every((n) => n === last[0]) ? last[0] : false;
-    },
-    `${topic} to stop growing`,
-    timeoutMs,
-    2000,
-  );
-}
-
-/** Records in the topic: the sum of its partitions' high watermarks. */
-export async function storedCount(topic: string): Promise<number> {
-  const offsets = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
-  return offsets.reduce((sum, o) => sum + Number(o.high), 0);
+  return settledRecordCount(topic, { quietMs: 4000, timeoutMs });
 }
 
 export interface StoredRecord {
   seq: number;
   partition: number;
+  offset: number;
+  headers: string;
 }
 
-/** Every record of the topic: the sequence number its line carries, and its partition. */
+/**
+ * Every record of the topic as a consumer reads it (read_committed, to the end of every partition): the
+ * sequence number its line carries, and its partition. Counted by reading, never from the offsets: each
+ * transaction's commit marker takes an offset of its own, and records of an aborted transaction keep theirs.
+ */
 export async function storedRecords(topic: string): Promise<StoredRecord[]> {
-  const count = await storedCount(topic);
-  const messages = await readTopic(topic, count, 120000);
-  return messages.map((m) => ({ seq: sequenceOf(decodeRecordValue(m.value!)), partition: m.partition }));
+  const records = await topicRecords(brokers(), topic);
+  return records.map((r) => ({
+    seq: sequenceOf(decodeRecordValue(r.value)),
+    partition: r.partition,
+    offset: r.offset,
+    headers: r.headers,
+  }));
 }
 
 /** Every record of the topic, as the sequence numbers its lines carry. */
@@ -125,6 +126,19 @@ export function tally(seqs: Iterable<number>): Tally {
   return { distinct, duplicates };
 }
 
+/** Where the copies of lines stored more than once are (partition, offset, headers), for the first few. */
+export function copiesOfDuplicates(stored: StoredRecord[], limit = 4): string[] {
+  const bySeq = new Map<number, StoredRecord[]>();
+  for (const r of stored) bySeq.set(r.seq, [...(bySeq.get(r.seq) ?? []), r]);
+  return [...bySeq.values()]
+    .filter((copies) => copies.length > 1)
+    .slice(0, limit)
+    .map(
+      (copies) =>
+        `${copies[0]!.seq}: ${copies.map((c) => `p${c.partition}@${c.offset} ${c.headers}`).join(' | ')}`,
+    );
+}
+
 /** The acknowledged sequence numbers that are missing from `have`. */
 export function missing(acknowledged: Iterable<number>, have: Set<number>): number[] {
   return [...acknowledged].filter((s) => !have.has(s));
@@ -139,12 +153,15 @@ const context = (id: string) => ({ awsRequestId: id }) as Context;
 export class IngestLoad {
   readonly acknowledged: number[] = [];
   readonly failed: number[] = [];
+  /** Lines of failed requests whose answer said "stored: unknown" (Kafka vanished during the commit). */
+  readonly failedUnknown: number[] = [];
   readonly errors: string[] = [];
   /** Time of each acknowledgement, to see the producers carry on after a failure. */
   readonly ackTimes: number[] = [];
   private next: number;
   private stopping = false;
   private loops: Promise<void>[] = [];
+  private stopped: Promise<void> | undefined;
 
   constructor(
     private readonly handler: LineHandler,
@@ -173,9 +190,16 @@ export class IngestLoad {
         this.ackTimes.push(Date.now());
       } catch (err) {
         this.failed.push(...seqs);
+        if ((err as { stored?: string }).stored === 'unknown') this.failedUnknown.push(...seqs);
         if (this.errors.length < 20) this.errors.push((err as Error).message);
       }
     }
+  }
+
+  /** Lines of failed requests that are stored although their answer said nothing was ("stored: none"). */
+  storedDespiteNone(stored: Set<number>): number[] {
+    const unknown = new Set(this.failedUnknown);
+    return this.failed.filter((s) => stored.has(s) && !unknown.has(s));
   }
 
   /** Resolves once `count` more lines were acknowledged than when called. */
@@ -184,13 +208,30 @@ export class IngestLoad {
     await waitFor(() => this.acknowledged.length >= from + count, what, timeoutMs, 100);
   }
 
-  async stop(): Promise<void> {
-    this.stopping = true;
-    await Promise.all(this.loops);
+  /**
+   * Stops the callers; then no transaction of the function's producer is left open. A request that failed
+   * may leave its transaction open when the abort could not reach the coordinator (a killed broker's); the
+   * producer reconnects with the same transactional id, which makes the coordinator abort it, as the next
+   * request would. Until then a read_committed reader stops at the open transaction's first offset.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      this.stopping = true;
+      await Promise.all(this.loops);
+      const config = loadConfig();
+      await sharedAtomicProducer(config).maxRecordBytes([config.topic]);
+    })();
+    return this.stopped;
   }
 }
 
-const quiet: SourceLog = { notice: () => undefined, warning: () => undefined, error: () => undefined };
+/** The event source's warnings and errors, printed when a test fails (its notices are left out). */
+export const sourceWarnings: string[] = [];
+const quiet: SourceLog = {
+  notice: () => undefined,
+  warning: (line) => void (sourceWarnings.length < 50 && sourceWarnings.push(line)),
+  error: (line) => void (sourceWarnings.length < 50 && sourceWarnings.push(line)),
+};
 
 /**
  * A function subscribed to the topic in a consumer group through the local event source; every sequence

@@ -1,14 +1,17 @@
 /**
  * Two of the three brokers down (killed with -9, as when two availability zones go away): with
  * min.insync.replicas 2 the broker left refuses writes with NOT_ENOUGH_REPLICAS at once, which is the true
- * answer; the project's ingest function passes that answer on; and producing succeeds again when one broker
- * returns. Counted: what was refused is not in the topic, what was acknowledged is, once.
+ * answer. The ingest function's transactions meet the transaction coordinator first, which cannot record a
+ * transaction either (its log has min.insync.replicas 2 too) and answers CONCURRENT_TRANSACTIONS or
+ * COORDINATOR_NOT_AVAILABLE; the function answers with the true reason all the same, well before its
+ * deadline; and producing succeeds again when one broker returns. Counted: what was refused is not in the topic, what was acknowledged is, once.
  */
 import type { Context } from 'aws-lambda';
 import { KafkaJSProtocolError } from 'kafkajs';
 import { nginxLines } from '../../compare/records';
 import type { IngestResult } from '../../shared/ingest/ingest-lines';
 import type { LineHandler } from '../../shared/ingest/line-handler';
+import { closeSharedAtomicProducer, PRODUCE_DEADLINE_MS } from '../../shared/kafka/atomic-producer';
 import { disconnectSharedProducer } from '../../shared/kafka/producer';
 import { testKafka } from '../helpers/kafka';
 import { waitFor } from '../helpers/wait';
@@ -19,6 +22,7 @@ jest.setTimeout(600000);
 
 afterAll(async () => {
   await disconnectSharedProducer();
+  await closeSharedAtomicProducer();
 });
 
 /** Where an error came from: kafkajs wraps the broker's answer in its retry errors as `cause`. */
@@ -69,7 +73,8 @@ it('two brokers down: producing is refused with NOT_ENOUGH_REPLICAS at once, and
     expect(brokerAnswer(rawError)).toBe('NOT_ENOUGH_REPLICAS');
     expect(rawMs).toBeLessThan(5000);
 
-    // The ingest function (the project's producer, with its retries) answers with the same reason.
+    // The ingest function (the project's producer, with its retries) answers with the same reason, before
+    // its deadline: not "unavailable" after a timeout.
     const refusedStarted = Date.now();
     const refused = await invoke(1000, 'refused').then(
       () => undefined,
@@ -77,7 +82,9 @@ it('two brokers down: producing is refused with NOT_ENOUGH_REPLICAS at once, and
     );
     const refusedMs = Date.now() - refusedStarted;
     expect(refused).toBeInstanceOf(Error);
+    expect(refused).toMatchObject({ kind: 'too-few-replicas', stored: 'none' });
     expect((refused as Error).message).toMatch(/fewer in-sync replicas than required/);
+    expect(refusedMs).toBeLessThan(PRODUCE_DEADLINE_MS);
 
     // One broker returns: two in-sync replicas again, and the same function succeeds.
     expect(await kafkaCli('start', '--node', String(victims[0]))).toContain('is answering again');

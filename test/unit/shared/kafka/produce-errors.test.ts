@@ -28,6 +28,30 @@ describe('produceError names what happened and what is stored', () => {
     expect(produceError(protocol('TOPIC_AUTHORIZATION_FAILED'), context)).toMatchObject({ kind: 'refused' });
   });
 
+  it('too few in-sync replicas is named with the broker’s reason, not "unavailable"', () => {
+    for (const type of ['NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND']) {
+      const err = produceError(protocol(type), context);
+      expect(err).toMatchObject({ kind: 'too-few-replicas', stored: 'none', statusCode: 503 });
+      expect(err.message).toMatch(
+        new RegExp(`too few in-sync replicas \\(broker says ${type}\\); nothing of this request was stored`),
+      );
+    }
+  });
+
+  it('a coordinator error while the cluster reports partitions short of replicas names the partitions', () => {
+    const err = produceError(protocol('COORDINATOR_NOT_AVAILABLE'), {
+      ...context,
+      shortOfReplicas: ['nginx_logs-0 (1 of 2)', '__transaction_state-3 (1 of 2)'],
+    });
+    expect(err).toMatchObject({ kind: 'too-few-replicas', stored: 'none' });
+    expect(err.message).toMatch(
+      /too few in-sync replicas \(nginx_logs-0 \(1 of 2\), __transaction_state-3 \(1 of 2\) have fewer in-sync replicas than required; the broker answered: broker says COORDINATOR_NOT_AVAILABLE\)/,
+    );
+    expect(
+      produceError(protocol('COORDINATOR_NOT_AVAILABLE'), { ...context, shortOfReplicas: [] }).kind,
+    ).toBe('unavailable');
+  });
+
   it('a broker that does not answer is unavailable, with the deadline when it ran out', () => {
     expect(produceError(new Error('connect ECONNREFUSED'), context).message).toMatch(/^Kafka is unavailable/);
     expect(produceError(new Error('no answer'), { ...context, timedOut: true }).message).toMatch(

@@ -2,10 +2,13 @@ import type { Message } from 'kafkajs';
 import { keyPartition } from '../../../../shared/kafka/partitioner';
 import {
   batchBudget,
+  checkAnswered,
+  onePartitionEach,
   planSends,
   recordBytes,
   RecordTooLargeError,
   type TopicShape,
+  UnansweredPartitionsError,
 } from '../../../../shared/kafka/send-plan';
 
 const message = (key: string, bytes: number): Message => ({
@@ -90,5 +93,65 @@ describe('recordBytes', () => {
     expect(recordBytes({ key: 'k', value: 'v'.repeat(100), headers: { h: 'x' } })).toBeGreaterThan(
       small + 100,
     );
+  });
+});
+
+describe('checkAnswered', () => {
+  const request = [
+    { topic: 't', messages: [0, 1, 2, 2].map((partition) => ({ partition, value: 'v' })) },
+    { topic: 'dlq', messages: [{ partition: 0, value: 'v' }] },
+  ];
+  const answer = (topicName: string, partition: number) => ({ topicName, partition });
+
+  it('accepts one answer for each partition the request carries, in any order', () => {
+    expect(() =>
+      checkAnswered(request, [answer('dlq', 0), answer('t', 2), answer('t', 0), answer('t', 1)]),
+    ).not.toThrow();
+  });
+
+  it('refuses a request resolved without an answer for a partition (its records were never sent)', () => {
+    const check = () => checkAnswered(request, [answer('t', 0), answer('t', 2), answer('dlq', 0)]);
+    expect(check).toThrow(UnansweredPartitionsError);
+    expect(check).toThrow(/no answer for t-1$/);
+  });
+
+  it('refuses a request with a partition answered twice (its records were written twice)', () => {
+    const check = () =>
+      checkAnswered(request, [
+        answer('t', 0),
+        answer('t', 1),
+        answer('t', 2),
+        answer('t', 1),
+        answer('dlq', 0),
+      ]);
+    expect(check).toThrow(/answered more than once for t-1$/);
+  });
+
+  it('refuses answers for partitions the request did not carry', () => {
+    const check = () =>
+      checkAnswered(request, [
+        answer('t', 0),
+        answer('t', 1),
+        answer('t', 2),
+        answer('dlq', 0),
+        answer('x', 0),
+      ]);
+    expect(check).toThrow(/answers for partitions it did not carry: x-0$/);
+  });
+});
+
+describe('onePartitionEach', () => {
+  it('splits a request into one request per partition, each partition’s records in order', () => {
+    const m = (partition: number, value: string) => ({ partition, value });
+    const parts = onePartitionEach([
+      { topic: 't', messages: [m(1, 'a'), m(0, 'b'), m(1, 'c'), m(2, 'd'), m(0, 'e')] },
+      { topic: 'dlq', messages: [m(0, 'f')] },
+    ]);
+    expect(parts).toEqual([
+      [{ topic: 't', messages: [m(1, 'a'), m(1, 'c')] }],
+      [{ topic: 't', messages: [m(0, 'b'), m(0, 'e')] }],
+      [{ topic: 't', messages: [m(2, 'd')] }],
+      [{ topic: 'dlq', messages: [m(0, 'f')] }],
+    ]);
   });
 });
