@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TrafficStats } from '../shared/analytics/stats';
-import { writeLog } from './analytics-log';
+import { writeLog } from '../load/access-log';
 import { count, measureCommand, table, type ChildRun } from './lib';
 import type { Benchmark } from './run';
 

@@ -3,10 +3,12 @@
  * Kafka consumer group active, on a topic and groups of the soak's own), fed by the shipper with a
  * generated access log of real-shaped lines. Every few seconds it samples the resident set of every process
  * of the stack (serverless offline, the shipper, the broker, Redis) and their heaps (V8 heap of the Node.js
- * processes' main threads through bench/memory-probe, the JVM heap of the broker through jstat, Redis's
+ * processes' main threads through load/memory-probe, the JVM heap of the broker through jstat, Redis's
  * used_memory), and each group's lag. It counts, per consumer group, which offsets its functions handled
  * (from the event source's invocation lines): records handled, duplicates, and records never handled.
- * Used by `npm run bench -- soak`.
+ * The log can be shipped in phases (say N lines, then 3N more), each handled by every group before the next
+ * starts, so that memory after N records can be set beside memory after 4N. Used by `npm run bench -- soak`
+ * and by the short soak in the test suite (test/e2e/soak-memory.test.ts).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -22,14 +24,15 @@ import { readPid } from '../local-kafka/pid-file';
 import { projectRoot } from '../local-kafka/project-root';
 import { defaultRedisOptions } from '../local-redis/launcher';
 import { createKafka } from '../shared/kafka/client';
-import { writeLog } from './analytics-log';
+import { writeLog } from './access-log';
 import { PROBE_PREFIX, type ProbeSample } from './memory-probe';
 
 const ROOT = projectRoot();
 const MiB = 1024 * 1024;
 
 export interface SoakOptions {
-  lines: number;
+  /** Lines shipped per phase; each phase is handled by every group before the next one is shipped. */
+  phases: number[];
   brokers: string[];
   redisUrl: string;
   httpPort: number;
@@ -39,6 +42,13 @@ export interface SoakOptions {
   sampleEveryMs?: number;
   /** How long the groups may take to handle everything once the shipper is done. */
   drainTimeoutMs?: number;
+  /**
+   * Start serverless offline with `--expose-gc` and collect garbage before each of its heap samples, so its
+   * heap figure is what it still holds (slower; for comparing heaps, not for rates).
+   */
+  liveHeap?: boolean;
+  /** Sample the broker's JVM heap with jstat (default true); jstat takes seconds on a loaded machine. */
+  brokerHeap?: boolean;
   say?: (line: string) => void;
 }
 
@@ -50,6 +60,8 @@ export interface ProcessMemory {
 
 export interface MemorySample {
   atMs: number;
+  /** Index of the phase being shipped or handled. */
+  phase: number;
   /** Share of the log that the slowest group has handled, 0..1. */
   progress: number;
   processes: Record<string, ProcessMemory>;
@@ -67,7 +79,33 @@ export interface GroupResult {
   maxLag: number;
 }
 
+/** serverless offline's main thread: V8 heap in use, memory outside it (Buffers), and the resident set. */
+export interface OfflineMemory {
+  heapMiB: number;
+  /** Buffers and other memory V8 tracks outside its heap: fetched Kafka batches live here. */
+  externalMiB: number;
+  rssMiB: number;
+}
+
+/** serverless offline's memory over one phase: its peak, and once every group had handled the phase. */
+export interface PhaseResult {
+  lines: number;
+  /** Records in the topic once every group had handled the phase (all phases so far). */
+  produced: number;
+  seconds: number;
+  shipSummary: string;
+  /** The main-thread sample of the phase with the most heap + external memory, and the phase's highest RSS. */
+  peak: OfflineMemory;
+  /** The first main-thread sample after every group had handled the phase. */
+  settled: OfflineMemory;
+  /** Largest lag of any group during the phase. */
+  maxLag: number;
+  /** Whether every group handled the phase within drainTimeoutMs. */
+  drained: boolean;
+}
+
 export interface SoakResult {
+  /** Lines shipped in all phases. */
   lines: number;
   /** Records in the topic when the soak ended (what each group had to handle). */
   produced: number;
@@ -75,6 +113,7 @@ export interface SoakResult {
   seconds: number;
   groups: GroupResult[];
   samples: MemorySample[];
+  phases: PhaseResult[];
 }
 
 /** Offsets handled by one group, counted once each, with repeats counted apart. */
@@ -163,6 +202,7 @@ async function lagOf(admin: Admin, group: string, topic: string, ends: Map<numbe
 
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const say = options.say ?? (() => undefined);
+  const lines = options.phases.reduce((a, b) => a + b, 0);
   const id = `soak-${randomUUID().slice(0, 8)}`;
   const topic = id;
   const groupNames = ['analytics', 'alerts', 'summarizers'].map((g) => `${id}-${g}`);
@@ -171,9 +211,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   const dir = mkdtempSync(join(tmpdir(), 'soak-'));
   // The built probe (`npm run build`), also when this module runs from its TypeScript source in a test.
-  const probe = `--require ${join(ROOT, 'dist', 'bench', 'memory-probe.js')}`;
+  const probe = `--require ${join(ROOT, 'dist', 'load', 'memory-probe.js')}`;
   const tallies = new Map(groupNames.map((g) => [g, new GroupTally()]));
   const heaps = new Map<string, ProbeSample>();
+  /** serverless offline's main-thread samples, in order (a few hundred bytes each, one per 2 s). */
+  const offlineHeap: ProbeSample[] = [];
   const samples: MemorySample[] = [];
   const maxLag = new Map<string, number>();
   let shipper: ChildProcess | undefined;
@@ -191,14 +233,19 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       REDIS_URL: options.redisUrl,
       LOG_LEVEL: 'warn',
       ...(options.snsEndpoint ? { SNS_ENDPOINT: options.snsEndpoint } : {}),
-      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${probe}`.trim(),
+      NODE_OPTIONS:
+        `${process.env.NODE_OPTIONS ?? ''} ${probe}${options.liveHeap ? ' --expose-gc' : ''}`.trim(),
       MEMORY_PROBE_MS: '2000',
+      MEMORY_PROBE_GC: options.liveHeap ? '1' : '0',
     },
     keepLines: 200,
     onLine: (line) => {
       if (line.startsWith(PROBE_PREFIX)) {
         const s = JSON.parse(line.slice(PROBE_PREFIX.length)) as ProbeSample;
-        if (s.thread === 0) heaps.set('serverless offline', s);
+        if (s.thread === 0) {
+          heaps.set('serverless offline', s);
+          offlineHeap.push(s);
+        }
         return;
       }
       const m = INVOCATION.exec(line);
@@ -216,91 +263,149 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       ],
       waitForLeaders: true,
     });
-    const log = join(dir, 'access.log');
-    const bytes = await writeLog(log, options.lines);
-    say(
-      `soak ${id}: ${options.lines.toLocaleString('en-US')} lines (${(bytes / MiB).toFixed(0)} MiB) in ${log}`,
-    );
+    const logs: string[] = [];
+    for (const [i, count] of options.phases.entries()) {
+      const log = join(dir, `access-${i + 1}.log`);
+      const bytes = await writeLog(log, count, 42 + i);
+      logs.push(log);
+      say(
+        `soak ${id}: phase ${i + 1}: ${count.toLocaleString('en-US')} lines (${(bytes / MiB).toFixed(0)} MiB) in ${log}`,
+      );
+    }
     await offline.waitFor(isServerReady, 180000, 'serverless offline to be ready');
     say('soak: serverless offline is ready; shipping');
 
-    const started = Date.now();
-    let shipOutput = '';
-    shipper = spawn(process.execPath, [join(ROOT, 'dist', 'ship', 'cli.js'), log, '--no-progress'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        KAFKA_BROKERS: options.brokers.join(','),
-        KAFKA_TOPIC: topic,
-        KAFKA_DLQ_TOPIC: `${id}-dlq`,
-        LOG_LEVEL: 'warn',
-        NODE_OPTIONS: probe,
-        MEMORY_PROBE_MS: '2000',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const onShipOutput = (data: Buffer) => {
-      for (const line of data.toString().split('\n')) {
-        if (line.startsWith(PROBE_PREFIX)) heaps.set('shipper', JSON.parse(line.slice(PROBE_PREFIX.length)));
-        else if (line.startsWith('ship:')) shipOutput += `${line}\n`;
-      }
-    };
-    shipper.stdout!.on('data', onShipOutput);
-    shipper.stderr!.on('data', onShipOutput);
-    const shipperPid = shipper.pid;
-    let shipped: number | null | undefined;
-    shipper.once('exit', (code) => (shipped = code));
-
     const brokerPid = readPid(join(defaultBrokerOptions().dir, 'broker.pid'));
     const redisPid = readPid(join(defaultRedisOptions().dir, 'redis.pid'));
-    const progress = () => Math.min(...[...tallies.values()].map((t) => t.handled)) / options.lines;
-
-    const sample = async (): Promise<{ lag: Record<string, number>; ends: Map<number, number> }> => {
-      const ends = await topicEnds(admin, topic);
-      const lag: Record<string, number> = {};
-      for (const g of groupNames) {
-        lag[g] = await lagOf(admin, g, topic, ends);
-        maxLag.set(g, Math.max(maxLag.get(g) ?? 0, lag[g]!));
-      }
-      const heapOf = (name: string) => {
-        const h = heaps.get(name);
-        return h ? h.heapUsed / MiB : undefined;
-      };
-      const info = await redis.info('memory').catch(() => '');
-      const redisUsed = /used_memory:(\d+)/.exec(info)?.[1];
-      const processes: Record<string, ProcessMemory> = {};
-      const add = (name: string, rss: number | undefined, heap: number | undefined) => {
-        if (rss !== undefined) processes[name] = { rssMiB: rss, heapMiB: heap };
-      };
-      add('serverless offline', rssMiB(offline.child.pid), heapOf('serverless offline'));
-      if (shipped === undefined) add('shipper', rssMiB(shipperPid), heapOf('shipper'));
-      if (brokerPid) add('broker (JVM)', rssMiB(brokerPid), await jvmHeapMiB(brokerPid));
-      add('redis-server', rssMiB(redisPid), redisUsed ? Number(redisUsed) / MiB : undefined);
-      samples.push({ atMs: Date.now() - started, progress: progress(), processes, lag });
-      return { lag, ends };
+    const progress = () => Math.min(...[...tallies.values()].map((t) => t.handled)) / lines;
+    const heapOf = (name: string) => {
+      const h = heaps.get(name);
+      return h ? h.heapUsed / MiB : undefined;
     };
-
+    const started = Date.now();
+    const shipSummaries: string[] = [];
+    const phases: PhaseResult[] = [];
     const everyMs = options.sampleEveryMs ?? 3000;
-    let drainStarted: number | undefined;
-    for (;;) {
-      await new Promise((r) => setTimeout(r, everyMs));
-      const { lag, ends } = await sample();
-      const last = samples[samples.length - 1]!;
-      say(
-        `soak: ${(last.atMs / 1000).toFixed(0)} s  handled ${(last.progress * 100).toFixed(1)} %  ` +
-          `lag ${Object.values(lag).join(' / ')}  serverless offline RSS ${last.processes['serverless offline']?.rssMiB.toFixed(0)} MiB`,
-      );
-      if (shipped === undefined) continue;
-      if (shipped !== 0) throw new Error(`the shipper exited with ${shipped}: ${shipOutput}`);
-      drainStarted ??= Date.now();
-      const total = [...ends.values()].reduce((a, b) => a + b, 0);
-      const done =
-        [...tallies.values()].every((t) => t.handled >= total) && Object.values(lag).every((l) => l === 0);
-      if (done) break;
-      if (Date.now() - drainStarted > (options.drainTimeoutMs ?? 600000)) {
-        say('soak: the groups did not handle everything in time; reporting what they did');
-        break;
+
+    for (const [phase, log] of logs.entries()) {
+      const phaseStarted = Date.now();
+      const firstHeapSample = offlineHeap.length;
+      let shipOutput = '';
+      let shipped: number | null | undefined;
+      shipper = spawn(process.execPath, [join(ROOT, 'dist', 'ship', 'cli.js'), log, '--no-progress'], {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          KAFKA_BROKERS: options.brokers.join(','),
+          KAFKA_TOPIC: topic,
+          KAFKA_DLQ_TOPIC: `${id}-dlq`,
+          LOG_LEVEL: 'warn',
+          NODE_OPTIONS: probe,
+          MEMORY_PROBE_MS: '2000',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const onShipOutput = (data: Buffer) => {
+        for (const line of data.toString().split('\n')) {
+          if (line.startsWith(PROBE_PREFIX))
+            heaps.set('shipper', JSON.parse(line.slice(PROBE_PREFIX.length)));
+          else if (line.startsWith('ship:')) shipOutput += `${line}\n`;
+        }
+      };
+      shipper.stdout!.on('data', onShipOutput);
+      shipper.stderr!.on('data', onShipOutput);
+      const shipperPid = shipper.pid;
+      shipper.once('exit', (code) => (shipped = code));
+      let phaseLag = 0;
+
+      const sample = async (): Promise<{ lag: Record<string, number>; ends: Map<number, number> }> => {
+        const ends = await topicEnds(admin, topic);
+        const lag: Record<string, number> = {};
+        for (const g of groupNames) {
+          lag[g] = await lagOf(admin, g, topic, ends);
+          maxLag.set(g, Math.max(maxLag.get(g) ?? 0, lag[g]!));
+          phaseLag = Math.max(phaseLag, lag[g]!);
+        }
+        const info = await redis.info('memory').catch(() => '');
+        const redisUsed = /used_memory:(\d+)/.exec(info)?.[1];
+        const processes: Record<string, ProcessMemory> = {};
+        const add = (name: string, rss: number | undefined, heap: number | undefined) => {
+          if (rss !== undefined) processes[name] = { rssMiB: rss, heapMiB: heap };
+        };
+        add('serverless offline', rssMiB(offline.child.pid), heapOf('serverless offline'));
+        if (shipped === undefined) add('shipper', rssMiB(shipperPid), heapOf('shipper'));
+        if (brokerPid) {
+          const jvmHeap = options.brokerHeap === false ? undefined : await jvmHeapMiB(brokerPid);
+          add('broker (JVM)', rssMiB(brokerPid), jvmHeap);
+        }
+        add('redis-server', rssMiB(redisPid), redisUsed ? Number(redisUsed) / MiB : undefined);
+        samples.push({ atMs: Date.now() - started, phase, progress: progress(), processes, lag });
+        return { lag, ends };
+      };
+
+      let drainStarted: number | undefined;
+      let drained = false;
+      for (;;) {
+        await new Promise((r) => setTimeout(r, everyMs));
+        const { lag, ends } = await sample();
+        const last = samples[samples.length - 1]!;
+        say(
+          `soak: ${(last.atMs / 1000).toFixed(0)} s  phase ${phase + 1}  handled ${(last.progress * 100).toFixed(1)} %  ` +
+            `lag ${Object.values(lag).join(' / ')}  serverless offline RSS ${last.processes['serverless offline']?.rssMiB.toFixed(0)} MiB`,
+        );
+        if (shipped === undefined) continue;
+        if (shipped !== 0) throw new Error(`the shipper exited with ${shipped}: ${shipOutput}`);
+        drainStarted ??= Date.now();
+        const total = [...ends.values()].reduce((a, b) => a + b, 0);
+        drained =
+          [...tallies.values()].every((t) => t.handled >= total) && Object.values(lag).every((l) => l === 0);
+        if (drained) break;
+        if (Date.now() - drainStarted > (options.drainTimeoutMs ?? 600000)) {
+          say(`soak: the groups did not handle phase ${phase + 1} in time; reporting what they did`);
+          break;
+        }
       }
+      // The first heap sample taken after the groups were done with the phase.
+      const settledAt = Date.now();
+      const probeLine = await offline.waitFor(
+        (line) => {
+          if (!line.startsWith(PROBE_PREFIX)) return false;
+          const s = JSON.parse(line.slice(PROBE_PREFIX.length)) as ProbeSample;
+          return s.thread === 0 && s.at > settledAt;
+        },
+        30000,
+        'a heap sample of serverless offline',
+      );
+      const settled = JSON.parse(probeLine.slice(PROBE_PREFIX.length)) as ProbeSample;
+      const during = offlineHeap.slice(firstHeapSample).filter((h) => h.at <= settled.at);
+      const fullest = during.reduce((a, b) => (b.heapUsed + b.external > a.heapUsed + a.external ? b : a));
+      const produced = [...(await topicEnds(admin, topic)).values()].reduce((a, b) => a + b, 0);
+      shipSummaries.push(shipOutput.trim());
+      phases.push({
+        lines: options.phases[phase]!,
+        produced,
+        seconds: (Date.now() - phaseStarted) / 1000,
+        shipSummary: shipOutput.trim(),
+        peak: {
+          heapMiB: fullest.heapUsed / MiB,
+          externalMiB: fullest.external / MiB,
+          rssMiB: Math.max(...during.map((h) => h.rss ?? 0)) / MiB,
+        },
+        settled: {
+          heapMiB: settled.heapUsed / MiB,
+          externalMiB: settled.external / MiB,
+          rssMiB: (settled.rss ?? 0) / MiB,
+        },
+        maxLag: phaseLag,
+        drained,
+      });
+      const { peak, settled: after } = phases[phase]!;
+      say(
+        `soak: phase ${phase + 1} handled by every group${drained ? '' : ' (NOT all)'}: serverless offline ` +
+          `heap + external peak ${(peak.heapMiB + peak.externalMiB).toFixed(0)} MiB, ` +
+          `after ${(after.heapMiB + after.externalMiB).toFixed(0)} MiB`,
+      );
+      if (!drained) break;
     }
     const seconds = (Date.now() - started) / 1000;
     const ends = await topicEnds(admin, topic);
@@ -318,7 +423,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         maxLag: maxLag.get(group) ?? 0,
       };
     });
-    return { lines: options.lines, produced, shipSummary: shipOutput.trim(), seconds, groups, samples };
+    return { lines, produced, shipSummary: shipSummaries.join('\n'), seconds, groups, samples, phases };
   } finally {
     if (shipper && shipper.exitCode === null) shipper.kill('SIGINT');
     await offline.stop();
