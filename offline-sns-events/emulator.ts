@@ -31,7 +31,7 @@ export interface EmulatorOptions {
   host?: string;
   region?: string;
   accountId?: string;
-  /** Deliveries under way (first attempts and retries) before Publish is throttled; 10,000 by default. */
+  /** Deliveries under way (first attempts and retries) before Publish is throttled; 1,000 by default. */
   maxPendingDeliveries?: number;
   /**
    * Retry failed HTTP deliveries on SNS's delivery policy (default true). False delivers each message once
@@ -56,7 +56,7 @@ type SnsServerClass = new (
 /** How long closing waits for deliveries of messages Publish already confirmed. */
 const DRAIN_MS = 10000;
 
-export const DEFAULT_MAX_PENDING_DELIVERIES = 10000;
+export const DEFAULT_MAX_PENDING_DELIVERIES = 1000;
 
 /**
  * SNS's delivery policy for AWS-managed endpoints (Lambda, SQS): the wait before retry `n` (1-based), or
