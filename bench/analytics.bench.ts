@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TrafficStats } from '../shared/analytics/stats';
-import { writeLog } from './analytics-log';
+import { writeLog } from '../load/access-log';
 import { count, goAccessVersion, runGoAccess, table, timed, type ChildRun, type Timed } from './lib';
 import type { Benchmark } from './run';
 

@@ -20,18 +20,10 @@ import { projectRoot } from '../local-kafka/project-root';
 import { defaultRedisOptions, redisAnswers } from '../local-redis/launcher';
 import type { TrafficStats } from '../shared/analytics/stats';
 import { createKafka } from '../shared/kafka/client';
-import { writeLog } from './analytics-log';
-import {
-  benchBrokers,
-  count,
-  goAccessVersion,
-  isolatedStackEnv,
-  loadAverage,
-  parseInvocation,
-  runGoAccess,
-  table,
-} from './lib';
+import { writeLog } from '../load/access-log';
+import { benchBrokers, count, goAccessVersion, loadAverage, runGoAccess, table } from './lib';
 import type { Benchmark } from './run';
+import { isolatedStackEnv, parseInvocation } from '../load/stack';
 
 const ROOT = projectRoot();
 const MiB = 2 ** 20;

@@ -12,7 +12,7 @@ import { kafkaAnswers } from '../local-kafka/launcher';
 import { defaultRedisOptions, redisAnswers } from '../local-redis/launcher';
 import { benchBrokers, count, flag, table } from './lib';
 import type { Benchmark } from './run';
-import { peakRss, runSoak, sampleAt } from './soak-run';
+import { peakRss, runSoak, sampleAt } from '../load/soak';
 
 const mib = (n: number | undefined) => (n === undefined ? '–' : n.toFixed(0));
 
@@ -35,7 +35,7 @@ const bench: Benchmark = {
     const loadBefore = load();
     const snsPort = process.env.SNS_EMULATOR_PORT;
     const result = await runSoak({
-      lines,
+      phases: [lines],
       brokers,
       redisUrl,
       httpPort: Number(process.env.OFFLINE_HTTP_PORT || 3000),

@@ -17,9 +17,9 @@ import {
 import type Lambda from 'serverless-offline/lambda';
 import { createSnsClient } from '../shared/sns/client';
 import { SNS_DEFAULTS } from '../shared/sns/config';
-import { snsAnswers, startSnsEmulator, type SnsEmulator } from './emulator';
+import { DEFAULT_MAX_PENDING_DELIVERIES, snsAnswers, startSnsEmulator, type SnsEmulator } from './emulator';
 import { snsEventDefinitions, type RawFunction } from './sns-event-definition';
-import { SnsEventSource } from './sns-event-source';
+import { DEFAULT_CONCURRENCY, DEFAULT_MAX_QUEUED_DELIVERIES, SnsEventSource } from './sns-event-source';
 
 interface Serverless {
   service: {
@@ -57,6 +57,16 @@ class ServerlessOfflineSnsEvents {
     return providerSetting(this.serverless, name) ?? (process.env[name] || fallback);
   }
 
+  /** A setting that must be a whole number above 0, refused with a message otherwise. */
+  private count(name: string, fallback: number): number {
+    const raw = this.setting(name, String(fallback));
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 1) {
+      throw new Error(`${name} must be a whole number above 0, not ${JSON.stringify(raw)}`);
+    }
+    return value;
+  }
+
   /**
    * Where SNS answers. SNS_ENDPOINT set by the user is used as it is (LocalStack, or an emulator started
    * there). Otherwise the emulator starts on the default port, or, when that is taken (another
@@ -70,16 +80,17 @@ class ServerlessOfflineSnsEvents {
       return endpoint;
     }
     const url = new URL(endpoint);
+    const maxPendingDeliveries = this.count('SNS_EMULATOR_MAX_PENDING', DEFAULT_MAX_PENDING_DELIVERIES);
     if (!LOCAL_HOSTS.has(url.hostname)) {
       throw new Error(
         `no SNS API answers at SNS_ENDPOINT=${endpoint}; start it, or unset SNS_ENDPOINT to use the local emulator`,
       );
     }
     try {
-      this.emulator = await startSnsEmulator({ port: Number(url.port || 80), region });
+      this.emulator = await startSnsEmulator({ port: Number(url.port || 80), region, maxPendingDeliveries });
     } catch (err) {
       if (chosen) throw err;
-      this.emulator = await startSnsEmulator({ port: 0, region });
+      this.emulator = await startSnsEmulator({ port: 0, region, maxPendingDeliveries });
       const environment = (this.serverless.service.provider.environment ??= {});
       environment.SNS_ENDPOINT = this.emulator.endpoint;
     }
@@ -109,6 +120,8 @@ class ServerlessOfflineSnsEvents {
       retryDelayMs: Number(this.setting('SNS_OFFLINE_RETRY_DELAY_MS', '1000')),
       callbackHost: this.setting('SNS_OFFLINE_CALLBACK_HOST', '127.0.0.1'),
       callbackPort: Number(this.setting('SNS_OFFLINE_CALLBACK_PORT', '0')),
+      maxQueuedDeliveries: this.count('SNS_OFFLINE_MAX_QUEUED', DEFAULT_MAX_QUEUED_DELIVERIES),
+      concurrency: this.count('SNS_OFFLINE_CONCURRENCY', DEFAULT_CONCURRENCY),
     });
     try {
       await this.source.start();

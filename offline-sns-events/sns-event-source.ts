@@ -5,6 +5,12 @@
  * a failed invocation is retried `maximumRetryAttempts` times, and what still fails goes to the function's
  * `onError` topic with Lambda's RequestID/ErrorCode/ErrorMessage attributes, or, without one, is reported
  * as an error line. A subscriber added later receives only what is published after it subscribed.
+ *
+ * What it holds is bounded per function: at most `maxQueuedDeliveries` notifications taken and not yet done
+ * (waiting, invoking, or waiting to retry), of which at most `concurrency` invoke at once (each concurrent
+ * invocation is a worker thread of serverless-offline). A notification beyond that is answered 429, as
+ * Lambda answers a throttled invocation, and SNS delivers it again on its retry policy (the emulator does,
+ * see emulator.ts): Publish is never held up, and nothing it confirmed is dropped.
  */
 import { CreateTopicCommand, PublishCommand, SubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SNSEvent } from 'aws-lambda';
@@ -26,6 +32,74 @@ export interface SnsEventSourceOptions {
   /** The host SNS can reach this process at (127.0.0.1 unless SNS runs elsewhere, e.g. in Docker). */
   callbackHost: string;
   callbackPort: number;
+  /** Notifications one function may hold (waiting, invoking, waiting to retry); 100 by default. */
+  maxQueuedDeliveries?: number;
+  /** Invocations of one function at once; 4 by default. */
+  concurrency?: number;
+}
+
+export const DEFAULT_MAX_QUEUED_DELIVERIES = 100;
+export const DEFAULT_CONCURRENCY = 4;
+
+/** What one function's deliveries hold right now, and the most they held. */
+export interface DeliveryFlow {
+  functionKey: string;
+  held: number;
+  invoking: number;
+  peakHeld: number;
+  peakInvoking: number;
+  /** Notifications answered 429 because the function held its maximum. */
+  throttled: number;
+}
+
+/** One function's deliveries: how many it holds, and the invocations waiting for a free slot. */
+class FunctionQueue {
+  held = 0;
+  invoking = 0;
+  peakHeld = 0;
+  peakInvoking = 0;
+  throttled = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(
+    readonly functionKey: string,
+    readonly maxHeld: number,
+    readonly concurrency: number,
+  ) {}
+
+  /** Takes a notification if there is room. */
+  take(): boolean {
+    if (this.held >= this.maxHeld) {
+      this.throttled++;
+      return false;
+    }
+    this.held++;
+    this.peakHeld = Math.max(this.peakHeld, this.held);
+    return true;
+  }
+
+  done(): void {
+    this.held--;
+  }
+
+  /** Runs one invocation when fewer than `concurrency` run; the waiters are at most the notifications held. */
+  async invoke<T>(run: () => Promise<T>): Promise<T> {
+    if (this.invoking >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.invoking++;
+    this.peakInvoking = Math.max(this.peakInvoking, this.invoking);
+    try {
+      return await run();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.invoking--;
+    }
+  }
+
+  flow(): DeliveryFlow {
+    const { functionKey, held, invoking, peakHeld, peakInvoking, throttled } = this;
+    return { functionKey, held, invoking, peakHeld, peakInvoking, throttled };
+  }
 }
 
 interface Subscription {
@@ -48,6 +122,7 @@ export class SnsEventSource {
   private server: Server | undefined;
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly queues = new Map<string, FunctionQueue>();
   private stopping = false;
   /** Deliveries that reached the end of their retries, by outcome (for the stop summary and tests). */
   readonly outcomes = { delivered: 0, retried: 0, deadLettered: 0, lost: 0 };
@@ -58,7 +133,24 @@ export class SnsEventSource {
     private readonly invoke: Invoke,
     private readonly log: SourceLog,
     private readonly options: SnsEventSourceOptions,
-  ) {}
+  ) {
+    for (const { functionKey } of definitions) {
+      if (this.queues.has(functionKey)) continue;
+      this.queues.set(
+        functionKey,
+        new FunctionQueue(
+          functionKey,
+          options.maxQueuedDeliveries ?? DEFAULT_MAX_QUEUED_DELIVERIES,
+          options.concurrency ?? DEFAULT_CONCURRENCY,
+        ),
+      );
+    }
+  }
+
+  /** What each function holds now, the most it held, and how many notifications it throttled. */
+  flow(): DeliveryFlow[] {
+    return [...this.queues.values()].map((q) => q.flow());
+  }
 
   async start(): Promise<void> {
     const server = createServer((request, response) => {
@@ -121,14 +213,22 @@ export class SnsEventSource {
     if (notification.Type !== 'Notification') return 200;
     if (this.stopping) return 503;
     const event = snsEvent(notification, subscription.subscriptionArn);
-    const delivery = this.deliver(subscription.definition, event).finally(() =>
-      this.inFlight.delete(delivery),
-    );
+    const queue = this.queues.get(subscription.definition.functionKey)!;
+    // Lambda throttling: SNS keeps the message and delivers it again later.
+    if (!queue.take()) return 429;
+    const delivery = this.deliver(subscription.definition, event, queue).finally(() => {
+      queue.done();
+      this.inFlight.delete(delivery);
+    });
     this.inFlight.add(delivery);
     return 202;
   }
 
-  private async deliver(definition: SnsEventDefinition, event: SNSEvent): Promise<void> {
+  private async deliver(
+    definition: SnsEventDefinition,
+    event: SNSEvent,
+    queue: FunctionQueue,
+  ): Promise<void> {
     const attempts = 1 + definition.maximumRetryAttempts;
     let lastError: unknown;
     for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -137,7 +237,7 @@ export class SnsEventSource {
         await new Promise((r) => setTimeout(r, this.options.retryDelayMs * (attempt - 1)));
       }
       try {
-        await this.invoke(definition.functionKey, event);
+        await queue.invoke(() => this.invoke(definition.functionKey, event));
         this.outcomes.delivered++;
         return;
       } catch (err) {

@@ -2,7 +2,8 @@
  * SNS: the npm emulator the project runs under `serverless offline` (serverless-offline-sns's SNS server),
  * in this process, on COMPARE_SNS_PORT. A consumer is an HTTP subscriber, as Lambda is behind SNS: it
  * acknowledges a delivery by answering 2xx. SNS keeps a message only until it is delivered; a subscriber
- * that is down when it is published does not get it later from a retained log.
+ * that is down when it is published does not get it later from a retained log. The emulator runs without
+ * the redelivery the local SNS event source relies on (`redeliver: false`): serverless-offline-sns as shipped.
  */
 import { CreateTopicCommand, SubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { createServer, type Server } from 'node:http';
@@ -101,7 +102,7 @@ class SnsBroker implements Broker {
   restart = async (): Promise<void> => {
     this.client.destroy();
     await this.emulator.close();
-    this.emulator = await startSnsEmulator({ port: this.port });
+    this.emulator = await startSnsEmulator({ port: this.port, redeliver: false });
     this.client = createSnsClient({ endpoint: this.emulator.endpoint, region: 'us-east-1' });
     this.generation++;
   };
@@ -117,7 +118,7 @@ export const sns: BrokerStarter = {
   async start(): Promise<Availability> {
     try {
       const port = envPort('COMPARE_SNS_PORT', 4012);
-      const emulator = await startSnsEmulator({ port });
+      const emulator = await startSnsEmulator({ port, redeliver: false });
       const client = createSnsClient({ endpoint: emulator.endpoint, region: 'us-east-1' });
       return { ok: true, broker: new SnsBroker(emulator, client, port) };
     } catch (err) {

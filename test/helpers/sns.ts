@@ -18,13 +18,15 @@ export const INIT_SCRIPT = join(ROOT, 'localstack', 'init', 'ready.d', '10-sns-t
 
 /**
  * The emulator in a process of its own, from the build (`npm run test:integration` builds first): the
- * emulator's server module is ESM, which jest's module loader does not import.
+ * emulator's server module is ESM, which jest's module loader does not import. `env` reaches the emulator
+ * (SNS_EMULATOR_MAX_PENDING).
  */
-export function emulator(): Promise<SnsEmulator> {
+export function emulator(env: NodeJS.ProcessEnv = {}): Promise<SnsEmulator> {
   const child = spawn(
     process.execPath,
     [join(ROOT, 'dist', 'offline-sns-events', 'emulator-cli.js'), '--port', '0'],
     {
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -60,20 +62,30 @@ export async function runInitScript(env: NodeJS.ProcessEnv): Promise<string> {
 
 export interface Collector {
   url: string;
+  /** Notifications answered 2xx, in order. */
   received: SnsNotification[];
+  /** Sets the status it answers from now on (200 by default; 503 plays a subscriber that is down). */
+  answer(status: number): void;
+  /** Notifications it answered with something other than 2xx. */
+  refused(): number;
   close(): Promise<void>;
 }
 
-/** An HTTP endpoint that records every SNS notification posted to it. */
-export async function collector(): Promise<Collector> {
+/** An HTTP endpoint that records every SNS notification posted to it (and answers `status`). */
+export async function collector(options: { status?: number } = {}): Promise<Collector> {
   const received: SnsNotification[] = [];
+  let status = options.status ?? 200;
+  let refused = 0;
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (c: Buffer) => chunks.push(c));
     request.on('end', () => {
       const notification = parseNotification(Buffer.concat(chunks).toString('utf8'));
-      if (notification.Type === 'Notification') received.push(notification);
-      response.end();
+      if (notification.Type === 'Notification') {
+        if (status >= 200 && status < 300) received.push(notification);
+        else refused++;
+      }
+      response.writeHead(status).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -82,6 +94,8 @@ export async function collector(): Promise<Collector> {
   return {
     url: `http://127.0.0.1:${port}/`,
     received,
+    answer: (next) => (status = next),
+    refused: () => refused,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

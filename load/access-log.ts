@@ -1,5 +1,5 @@
 /**
- * A large access log in nginx's `combined` format for the analytics benchmark, deterministic for a seed:
+ * A large access log in nginx's `combined` format for the benchmarks and the soak, deterministic for a seed:
  * IPv4 and IPv6 clients, browsers, bots and scripts, pages, static files, 404 probes, 5xx, referers,
  * query strings and the `\xNN` escapes nginx writes for UTF-8 and quote bytes.
  */
