@@ -1,0 +1,228 @@
+/**
+ * The package stands alone: `npm pack` builds its tarball, which is installed into a minimal service in a
+ * temporary folder (a serverless.yml with serverless-offline and this plugin only, one `msk` function, one
+ * `kafka` function with its own group ID, and a handler file that records what it received). `serverless
+ * offline` runs there against the real broker; records produced to the topic must reach both handlers, as
+ * Lambda-shaped batches, each record exactly once per function.
+ *
+ * The tarball and its dependencies (kafkajs, @types/aws-lambda) are installed by npm, from its cache when it
+ * has them. The peer dependencies, serverless (osls 3) and serverless-offline 13, are not downloaded again:
+ * the service's node_modules links to the copies installed for this repository, to keep the test fast.
+ * Nothing else of the repository is visible to the service.
+ */
+import { execFile } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { MSKEvent, MSKRecord, SelfManagedKafkaEvent } from 'aws-lambda';
+import { ROOT } from '../../../../test/helpers/fixtures';
+import { brokers, createTopics, testKafka, uniqueName } from '../../../../test/helpers/kafka';
+import {
+  MSK_EVENT_SCHEMA,
+  SELF_MANAGED_EVENT_SCHEMA,
+  validate,
+} from '../../../../test/helpers/kafka-event-schema';
+import { startOffline, type RunningOffline } from '../../../../test/helpers/offline';
+import { freePort } from '../../../../test/helpers/ports';
+import { waitForGroupDrained } from '../../../../test/helpers/quiescence';
+import { waitFor } from '../../../../test/helpers/wait';
+
+// npm pack (a TypeScript build), npm install and serverless offline's start-up on a loaded machine.
+jest.setTimeout(300000);
+
+const run = promisify(execFile);
+const PACKAGE = join(__dirname, '..', '..');
+const RECORDS = 40;
+const BATCH_SIZE = 7;
+const CLUSTER_ARN =
+  'arn:aws:kafka:eu-west-1:123456789012:cluster/standalone/11111111-2222-3333-4444-555555555555-1';
+
+const id = uniqueName('standalone');
+const topic = `${id}-logs`;
+const service = id;
+const stage = 'dev';
+/** The msk function keeps Lambda's default group, `<service>-<stage>-<function>`; the kafka function has its own. */
+const mskGroup = `${service}-${stage}-mskConsumer`;
+const kafkaGroup = `${id}-own-group`;
+
+let dir: string;
+let offline: RunningOffline | undefined;
+
+function serviceYaml(): string {
+  return `service: ${service}
+frameworkVersion: '3'
+
+plugins:
+  - serverless-offline-kafka
+  - serverless-offline
+
+provider:
+  name: aws
+  runtime: nodejs20.x
+  stage: ${stage}
+  region: eu-west-1
+
+custom:
+  kafkaEventSource:
+    brokers: ${brokers().join(',')}
+
+functions:
+  mskConsumer:
+    handler: handler.record
+    environment:
+      RECEIVED: ${join('received', 'msk.jsonl')}
+    events:
+      - msk:
+          arn: ${CLUSTER_ARN}
+          topic: ${topic}
+          batchSize: ${BATCH_SIZE}
+          startingPosition: TRIM_HORIZON
+  kafkaConsumer:
+    handler: handler.record
+    environment:
+      RECEIVED: ${join('received', 'kafka.jsonl')}
+    events:
+      - kafka:
+          accessConfigurations:
+            vpcSubnet: [subnet-0abc]
+            vpcSecurityGroup: [sg-0abc]
+          bootstrapServers: [kafka.example.com:9092]
+          topic: ${topic}
+          consumerGroupId: ${kafkaGroup}
+          batchSize: ${BATCH_SIZE}
+          startingPosition: TRIM_HORIZON
+`;
+}
+
+/** The service's one handler: appends every event it gets, one JSON line each, to its RECEIVED file. */
+const HANDLER = `const { appendFileSync } = require('node:fs');
+const { join } = require('node:path');
+exports.record = async (event) => {
+  appendFileSync(join(__dirname, process.env.RECEIVED), JSON.stringify(event) + '\\n');
+};
+`;
+
+function received(name: string): Array<MSKEvent | SelfManagedKafkaEvent> {
+  const file = join(dir, 'received', `${name}.jsonl`);
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as MSKEvent | SelfManagedKafkaEvent);
+}
+
+const recordsOf = (events: Array<MSKEvent | SelfManagedKafkaEvent>): MSKRecord[] =>
+  events.flatMap((e) => Object.values(e.records).flat());
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'serverless-offline-kafka-'));
+  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: PACKAGE });
+  const [packed] = JSON.parse(stdout) as Array<{ filename: string }>;
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: service, private: true }, null, 2));
+  writeFileSync(join(dir, 'serverless.yml'), serviceYaml());
+  writeFileSync(join(dir, 'handler.js'), HANDLER);
+  mkdirSync(join(dir, 'received'));
+  await run(
+    'npm',
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+      '--legacy-peer-deps',
+      '--no-package-lock',
+      join(dir, packed!.filename),
+    ],
+    { cwd: dir },
+  );
+  for (const peer of ['serverless', 'serverless-offline']) {
+    symlinkSync(join(ROOT, 'node_modules', peer), join(dir, 'node_modules', peer), 'dir');
+  }
+  await createTopics([{ topic, partitions: 3 }]);
+  offline = startOffline({ cwd: dir, httpPort: await freePort(), lambdaPort: await freePort() });
+  for (const fn of ['mskConsumer', 'kafkaConsumer']) {
+    await offline.waitFor(
+      (line) => line.includes(`Kafka [${fn}] consuming ${topic}`),
+      180000,
+      `the ${fn} event source to start`,
+    );
+  }
+});
+
+afterAll(async () => {
+  await offline?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+it('installs from its tarball with only its own files and dependencies', () => {
+  const installed = join(dir, 'node_modules', 'serverless-offline-kafka');
+  const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+  };
+  expect(Object.keys(manifest.dependencies).sort()).toEqual(['@types/aws-lambda', 'kafkajs']);
+  for (const file of ['README.md', 'CHANGELOG.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts']) {
+    expect(existsSync(join(installed, file))).toBe(true);
+  }
+  expect(existsSync(join(installed, 'src'))).toBe(false);
+  expect(existsSync(join(dir, 'node_modules', 'kafkajs', 'package.json'))).toBe(true);
+});
+
+it('delivers every record to the msk and the kafka function, as Lambda-shaped batches', async () => {
+  const values = Array.from({ length: RECORDS }, (_, i) => JSON.stringify({ n: i }));
+  const producer = testKafka().producer();
+  await producer.connect();
+  try {
+    await producer.send({
+      topic,
+      messages: values.map((value, i) => ({ key: `client-${i % 5}`, value, headers: { n: String(i) } })),
+    });
+  } finally {
+    await producer.disconnect();
+  }
+  for (const [name, group] of [
+    ['msk', mskGroup],
+    ['kafka', kafkaGroup],
+  ] as const) {
+    await waitFor(() => recordsOf(received(name)).length >= RECORDS, `${RECORDS} records in ${name}`, 60000);
+    await waitForGroupDrained(group, topic, () => recordsOf(received(name)).length);
+  }
+
+  const msk = received('msk');
+  const kafka = received('kafka');
+  for (const [events, schema] of [
+    [msk, MSK_EVENT_SCHEMA],
+    [kafka, SELF_MANAGED_EVENT_SCHEMA],
+  ] as const) {
+    expect(events.length).toBeGreaterThanOrEqual(Math.ceil(RECORDS / BATCH_SIZE));
+    for (const event of events) {
+      expect(validate(schema, event)).toEqual([]);
+      expect(event.bootstrapServers).toBe(brokers().join(','));
+      const batches = Object.entries(event.records);
+      expect(batches).toHaveLength(1);
+      const [key, records] = batches[0]!;
+      expect(key).toBe(`${topic}-${records[0]!.partition}`);
+      expect(records.length).toBeLessThanOrEqual(BATCH_SIZE);
+      expect(records.every((r) => r.topic === topic && `${topic}-${r.partition}` === key)).toBe(true);
+    }
+    const delivered = recordsOf(events);
+    expect(delivered.map((r) => Buffer.from(r.value, 'base64').toString()).sort()).toEqual(
+      [...values].sort(),
+    );
+    expect(new Set(delivered.map((r) => `${r.partition}@${r.offset}`)).size).toBe(RECORDS);
+  }
+  expect(msk.every((e) => e.eventSource === 'aws:kafka' && e.eventSourceArn === CLUSTER_ARN)).toBe(true);
+  expect(kafka.every((e) => e.eventSource === 'SelfManagedKafka' && !('eventSourceArn' in e))).toBe(true);
+  expect(offline!.lines.some((l) => l.includes(`Kafka [mskConsumer] joined group ${mskGroup}`))).toBe(true);
+  expect(offline!.lines.some((l) => l.includes(`Kafka [kafkaConsumer] joined group ${kafkaGroup}`))).toBe(
+    true,
+  );
+});
