@@ -12,7 +12,6 @@ import { flowBound, type FlowBound } from './flow-bound';
 import type { KafkaEventDefinition } from './kafka-event-definition';
 import { invocationLine, invokeWithTimeout } from './invocation';
 import { eventOf } from './lambda-events/kafka-event';
-import type { FailureCondition } from './lambda-events/on-failure-record';
 import { PartitionPoller, type PartitionFlow, type PollerHost } from './partition-poller';
 import { sortedRoundRobin } from './partition-assigner';
 import type { SourceLog } from './plugin-support';
@@ -42,7 +41,7 @@ export interface SourceOptions {
 
 export class KafkaEventSource implements PollerHost {
   private consumer: Consumer | undefined;
-  private readonly destination: FailureDestination;
+  readonly destination: FailureDestination;
   private pollers = new Map<number, PartitionPoller>();
   private stopping = false;
   /** Partitions without a committed offset and where the starting position puts them (first join only). */
@@ -250,17 +249,6 @@ export class KafkaEventSource implements PollerHost {
     if (outcome === 'ok') this.log.notice(line);
     else this.log.error(line);
     return outcome === 'ok' ? undefined : (error ?? outcome);
-  }
-
-  sendToDestination(
-    condition: FailureCondition,
-    partition: number,
-    messages: KafkaMessage[],
-    invokeCount: number,
-    error: string,
-    signal: AbortSignal,
-  ): Promise<boolean> {
-    return this.destination.send(condition, partition, messages, invokeCount, error, signal);
   }
 
   /**

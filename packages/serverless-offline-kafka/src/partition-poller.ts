@@ -11,6 +11,7 @@ import { filterView, matchesAny } from './filter-pattern';
 import { mayResume, mustPause, type FlowBound } from './flow-bound';
 import type { KafkaEventDefinition } from './kafka-event-definition';
 import { lambdaRecord, splitByPayload } from './lambda-events/kafka-event';
+import type { FailureDestination } from './failure-destination';
 import type { FailureCondition } from './lambda-events/on-failure-record';
 import type { SourceLog } from './plugin-support';
 import { retryDelayMs } from './retry-delay';
@@ -33,15 +34,8 @@ export interface PollerHost {
     records: MSKRecord[],
     attempt: number,
   ): Promise<string | undefined>;
-  /** Hands given-up records to the on-failure destination; false if the poller was stopped first. */
-  sendToDestination(
-    condition: FailureCondition,
-    partition: number,
-    messages: KafkaMessage[],
-    invokeCount: number,
-    error: string,
-    signal: AbortSignal,
-  ): Promise<boolean>;
+  /** Where given-up records go (failure-destination.ts). */
+  readonly destination: Pick<FailureDestination, 'send'>;
 }
 
 /** What one partition holds between fetching and invoking, and whether its fetching is paused. */
@@ -295,7 +289,7 @@ export class PartitionPoller {
     invokeCount: number,
     error: string,
   ): Promise<number> {
-    const written = await this.source.sendToDestination(
+    const written = await this.source.destination.send(
       condition,
       this.partition,
       messages,
