@@ -3,7 +3,9 @@
  * temporary folder (a serverless.yml with serverless-offline and this plugin only, one `msk` function, one
  * `kafka` function with its own group ID, and a handler file that records what it received). `serverless
  * offline` runs there against the real broker; records produced to the topic must reach both handlers, as
- * Lambda-shaped batches, each record exactly once per function.
+ * Lambda-shaped batches, each record exactly once per function. A third function, which fails every batch,
+ * shows the plugin's own settings at work: its SQS on-failure destination is written to the service's
+ * `deadLetterTopic`, with the service's `failureHeaders` and its account and region in the failure document.
  *
  * The tarball and its dependencies (kafkajs, @types/aws-lambda) are installed by npm, from its cache when it
  * has them. The peer dependencies, serverless (osls 3) and serverless-offline 13, are not downloaded again:
@@ -25,7 +27,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { MSKEvent, MSKRecord, SelfManagedKafkaEvent } from 'aws-lambda';
 import { ROOT } from '../../../../test/helpers/fixtures';
-import { brokers, createTopics, testKafka, uniqueName } from '../../../../test/helpers/kafka';
+import {
+  brokers,
+  createTopics,
+  header,
+  readTopic,
+  testKafka,
+  uniqueName,
+} from '../../../../test/helpers/kafka';
 import {
   MSK_EVENT_SCHEMA,
   SELF_MANAGED_EVENT_SCHEMA,
@@ -33,8 +42,10 @@ import {
 } from '../../../../test/helpers/kafka-event-schema';
 import { startOffline, type RunningOffline } from '../../../../test/helpers/offline';
 import { freePort } from '../../../../test/helpers/ports';
-import { waitForGroupDrained } from '../../../../test/helpers/quiescence';
+import { settledRecordCount, waitForGroupDrained } from '../../../../test/helpers/quiescence';
 import { waitFor } from '../../../../test/helpers/wait';
+import type { OnFailureRecord } from '../../src/lambda-events/on-failure-record';
+import { FAILURE_HEADER } from '../../src/lambda-events/on-failure-record';
 
 // npm pack (a TypeScript build), npm install and serverless offline's start-up on a loaded machine.
 jest.setTimeout(300000);
@@ -53,6 +64,8 @@ const stage = 'dev';
 /** The msk function keeps Lambda's default group, `<service>-<stage>-<function>`; the kafka function has its own. */
 const mskGroup = `${service}-${stage}-mskConsumer`;
 const kafkaGroup = `${id}-own-group`;
+const deadLetterTopic = `${id}-dead`;
+const ACCOUNT = '123456789012';
 
 let dir: string;
 let offline: RunningOffline | undefined;
@@ -74,6 +87,16 @@ provider:
 custom:
   kafkaEventSource:
     brokers: ${brokers().join(',')}
+    deadLetterTopic: ${deadLetterTopic}
+    accountId: '${ACCOUNT}'
+    failureHeaders:
+      failed-at: '{topic}-{partition}@{offset}'
+      reason: '{condition}: {error}'
+    functions:
+      failing:
+        maximumRetryAttempts: 0
+        destinations:
+          onFailure: arn:aws:sqs:eu-west-1:${ACCOUNT}:dead-letters
 
 functions:
   mskConsumer:
@@ -100,6 +123,14 @@ functions:
           consumerGroupId: ${kafkaGroup}
           batchSize: ${BATCH_SIZE}
           startingPosition: TRIM_HORIZON
+  failing:
+    handler: handler.fail
+    events:
+      - msk:
+          arn: ${CLUSTER_ARN}
+          topic: ${topic}
+          consumerGroupId: ${id}-failing
+          batchSize: ${BATCH_SIZE}
 `;
 }
 
@@ -108,6 +139,9 @@ const HANDLER = `const { appendFileSync } = require('node:fs');
 const { join } = require('node:path');
 exports.record = async (event) => {
   appendFileSync(join(__dirname, process.env.RECEIVED), JSON.stringify(event) + '\\n');
+};
+exports.fail = async () => {
+  throw new Error('refused on purpose');
 };
 `;
 
@@ -147,9 +181,12 @@ beforeAll(async () => {
   for (const peer of ['serverless', 'serverless-offline']) {
     symlinkSync(join(ROOT, 'node_modules', peer), join(dir, 'node_modules', peer), 'dir');
   }
-  await createTopics([{ topic, partitions: 3 }]);
+  await createTopics([
+    { topic, partitions: 3 },
+    { topic: deadLetterTopic, partitions: 1 },
+  ]);
   offline = startOffline({ cwd: dir, httpPort: await freePort(), lambdaPort: await freePort() });
-  for (const fn of ['mskConsumer', 'kafkaConsumer']) {
+  for (const fn of ['mskConsumer', 'kafkaConsumer', 'failing']) {
     await offline.waitFor(
       (line) => line.includes(`Kafka [${fn}] consuming ${topic}`),
       180000,
@@ -176,8 +213,9 @@ it('installs from its tarball with only its own files and dependencies', () => {
   expect(existsSync(join(dir, 'node_modules', 'kafkajs', 'package.json'))).toBe(true);
 });
 
+const values = Array.from({ length: RECORDS }, (_, i) => JSON.stringify({ n: i }));
+
 it('delivers every record to the msk and the kafka function, as Lambda-shaped batches', async () => {
-  const values = Array.from({ length: RECORDS }, (_, i) => JSON.stringify({ n: i }));
   const producer = testKafka().producer();
   await producer.connect();
   try {
@@ -225,4 +263,25 @@ it('delivers every record to the msk and the kafka function, as Lambda-shaped ba
   expect(offline!.lines.some((l) => l.includes(`Kafka [kafkaConsumer] joined group ${kafkaGroup}`))).toBe(
     true,
   );
+});
+
+it("writes what a function gave up on to the service's deadLetterTopic, with its failureHeaders, account and region", async () => {
+  // Where each record is on the source topic, read from the topic itself.
+  const source = await readTopic(topic, RECORDS);
+  const positions = new Map(source.map((m) => [m.value!.toString(), `${topic}-${m.partition}@${m.offset}`]));
+  expect(positions.size).toBe(RECORDS);
+  await waitForGroupDrained(`${id}-failing`, topic, () => 0);
+  expect(await settledRecordCount(deadLetterTopic)).toBe(RECORDS);
+
+  const dead = await readTopic(deadLetterTopic, RECORDS);
+  expect(dead.map((m) => m.value!.toString()).sort()).toEqual([...values].sort());
+  for (const m of dead) {
+    expect(header(m, 'failed-at')).toBe(positions.get(m.value!.toString()));
+    expect(header(m, 'reason')).toBe('RetryAttemptsExhausted: refused on purpose');
+    const failure = JSON.parse(header(m, FAILURE_HEADER)!) as OnFailureRecord;
+    expect(failure.requestContext.functionArn).toBe(
+      `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:${service}-${stage}-failing`,
+    );
+    expect(failure.requestContext.approximateInvokeCount).toBe(1);
+  }
 });
