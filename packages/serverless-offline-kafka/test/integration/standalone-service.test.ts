@@ -215,6 +215,49 @@ it('installs from its tarball with only its own files and dependencies', () => {
 
 const values = Array.from({ length: RECORDS }, (_, i) => JSON.stringify({ n: i }));
 
+/** TypeScript in the service, using each entry point as the README shows; a wrong type must fail to compile. */
+const TYPED_USE = `import { Kafka } from 'kafkajs';
+import { KafkaEventSource, parseKafkaEventDefinition, type SourceLog } from 'serverless-offline-kafka/event-source';
+import { kafkaEventDefinitions } from 'serverless-offline-kafka/event-definition';
+import { consoleLog, offlineHooks } from 'serverless-offline-kafka/plugin-support';
+import Plugin = require('serverless-offline-kafka');
+
+const log: SourceLog = consoleLog;
+const definition = parseKafkaEventDefinition('fn', 'msk', { topic: 't', batchSize: 10 }, 'group');
+const source = new KafkaEventSource(definition, new Kafka({ brokers: ['b:1'] }), ['b:1'], async () => undefined, log);
+const flows: Array<{ partition: number; bufferedRecords: number }> = source.flow();
+const count: number = kafkaEventDefinitions('s', 'dev', {}).length;
+const hooks: Record<string, () => Promise<void>> = offlineHooks(async () => undefined, async () => undefined);
+const service = { service: 's', provider: {}, getAllFunctions: () => [], getFunction: () => ({}) };
+const plugin: { hooks: Record<string, () => Promise<void>> } = new Plugin({ service }, {});
+export const used = [flows, count, hooks, plugin];
+`;
+
+async function typeCheck(source: string): Promise<{ ok: boolean; output: string }> {
+  writeFileSync(join(dir, 'typed-use.ts'), source);
+  const tsc = require.resolve('typescript/bin/tsc', { paths: [ROOT] });
+  const options = ['--noEmit', '--strict', '--module', 'node16', '--moduleResolution', 'node16'];
+  // Node's own types from this repository: the service installs no @types/node.
+  const nodeTypes = ['--typeRoots', join(ROOT, 'node_modules', '@types'), '--types', 'node'];
+  try {
+    await run(process.execPath, [tsc, ...options, '--target', 'es2022', ...nodeTypes, 'typed-use.ts'], {
+      cwd: dir,
+    });
+    return { ok: true, output: '' };
+  } catch (err) {
+    return { ok: false, output: String((err as { stdout?: string }).stdout) };
+  }
+}
+
+it("compiles against the tarball's type declarations, through each entry point", async () => {
+  expect(await typeCheck(TYPED_USE)).toEqual({ ok: true, output: '' });
+  const wrong = await typeCheck(
+    TYPED_USE.replace("{ topic: 't', batchSize: 10 }, 'group')", "{ topic: 't' }, 7)"),
+  );
+  expect(wrong.ok).toBe(false);
+  expect(wrong.output).toContain("Argument of type 'number' is not assignable to parameter of type 'string'");
+});
+
 it('delivers every record to the msk and the kafka function, as Lambda-shaped batches', async () => {
   const producer = testKafka().producer();
   await producer.connect();
