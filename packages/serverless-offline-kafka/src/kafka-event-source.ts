@@ -7,7 +7,7 @@
  */
 import type { MSKRecord } from 'aws-lambda';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import { FailureDestination } from './failure-destination';
+import { FailureDestination, type FailureDestinationOptions } from './failure-destination';
 import { flowBound, type FlowBound } from './flow-bound';
 import type { KafkaEventDefinition } from './kafka-event-definition';
 import { invocationLine, invokeWithTimeout } from './invocation';
@@ -22,9 +22,8 @@ export type { SourceLog } from './plugin-support';
 export type { PartitionFlow } from './partition-poller';
 export { parseKafkaEventDefinition, type KafkaEventDefinition } from './kafka-event-definition';
 
-export interface SourceOptions {
-  /** The topic that SNS/SQS on-failure destinations stand for locally (default `<source topic>_dlq`). */
-  deadLetterTopic?: string;
+/** The failure destination's settings (deadLetterTopic, functionArn, failureHeaders), and the source's own. */
+export interface SourceOptions extends Omit<FailureDestinationOptions, 'retryBaseDelayMs'> {
   /** First retry delay; doubles per attempt up to 10 s. Lambda's own backoff is not documented. */
   retryBaseDelayMs?: number;
   /** Records held per partition before its fetching pauses (two batches, and never fewer). */
@@ -33,10 +32,6 @@ export interface SourceOptions {
   maxBufferedBytes?: number;
   /** Most bytes one fetch brings for one partition (1 MiB). */
   fetchBytesPerPartition?: number;
-  /** ARN used in failure documents; a local placeholder by default. */
-  functionArn?: string;
-  /** Headers added to each record written to a failure destination (see on-failure-record.ts). */
-  failureHeaders?: Record<string, string>;
 }
 
 export class KafkaEventSource implements PollerHost {
