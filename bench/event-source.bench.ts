@@ -7,8 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { kafkaAnswers } from '../local-kafka/launcher';
 import { createKafka } from '../shared/kafka/client';
-import { parseKafkaEventDefinition } from '../offline-kafka-events/kafka-event-definition';
-import { KafkaEventSource, type SourceLog } from '../offline-kafka-events/kafka-event-source';
+import { parseKafkaEventDefinition } from 'serverless-offline-kafka/event-definition';
+import { KafkaEventSource, type SourceLog } from 'serverless-offline-kafka/event-source';
 import type { Benchmark } from './run';
 import { benchBrokers, count, flag, measureCommand, table } from './lib';
 

@@ -445,7 +445,7 @@ export function serverlessClusterResource(
   };
 }
 
-/** Lambda's Kafka error handling as the local event source reads it (offline-kafka-events). */
+/** Lambda's Kafka error handling as the local event source (serverless-offline-kafka) reads it. */
 export interface MappingErrorHandling {
   maximumRetryAttempts: number;
   maximumRecordAgeInSeconds: number;

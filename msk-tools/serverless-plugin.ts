@@ -16,7 +16,7 @@
  * locally with HTTP_AUTH=on), the CORS allow-list, and on AWS the stage's throttling.
  * Dev-only: loaded by the Serverless CLI, never bundled into a function.
  */
-import { kafkaEventDefinitions, type LocalOverrides } from '../offline-kafka-events/kafka-event-definition';
+import { kafkaEventDefinitions, type LocalOverrides } from 'serverless-offline-kafka/event-definition';
 import {
   alarmResources,
   checkBuildTarget,

@@ -13,8 +13,8 @@ import {
   providerSetting,
   type PluginUtils,
   type SourceLog,
-} from '../offline-kafka-events/plugin-support';
-import type Lambda from 'serverless-offline/lambda';
+} from 'serverless-offline-kafka/plugin-support';
+import type { OfflineLambdaRunner as Lambda } from 'serverless-offline-kafka/plugin-support';
 import { createSnsClient } from '../shared/sns/client';
 import { SNS_DEFAULTS } from '../shared/sns/config';
 import { DEFAULT_MAX_PENDING_DELIVERIES, snsAnswers, startSnsEmulator, type SnsEmulator } from './emulator';

@@ -20,11 +20,11 @@ import { topicName } from '../shared/sns/config';
 import { ATTRIBUTE } from '../shared/sns/message';
 import { NotificationError, parseNotification, snsEvent } from './lambda-events/sns-event';
 import type { SnsEventDefinition } from './sns-event-definition';
-import type { SourceLog } from '../offline-kafka-events/plugin-support';
+import type { SourceLog } from 'serverless-offline-kafka/plugin-support';
 
 export type Invoke = (functionKey: string, event: SNSEvent) => Promise<unknown>;
 
-export type { SourceLog } from '../offline-kafka-events/plugin-support';
+export type { SourceLog } from 'serverless-offline-kafka/plugin-support';
 
 export interface SnsEventSourceOptions {
   /** Wait before retry n is n × this (Lambda waits about 1 and 2 minutes; locally shorter). */

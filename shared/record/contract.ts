@@ -86,6 +86,19 @@ export function encodeDeadLetter(letter: DeadLetter): Message {
   };
 }
 
+/**
+ * The same headers on records the local Kafka event source (serverless-offline-kafka) writes to an
+ * on-failure destination, as that plugin's `failureHeaders` templates: serverless.yml reads them from here.
+ */
+export const FAILED_BATCH_HEADERS: Record<string, string> = {
+  [HEADER.version]: RECORD_VERSION,
+  [DLQ_HEADER.reason]: '{condition}: {error}',
+  [DLQ_HEADER.stage]: 'handler' satisfies DeadLetterStage,
+  [DLQ_HEADER.source]: '{topic}',
+  [DLQ_HEADER.position]: '{topic}-{partition}@{offset}',
+  [DLQ_HEADER.time]: '{time}',
+};
+
 export class RecordError extends Error {
   /** The reason without the values in it, from a small fixed set: what failures are counted by. */
   readonly kind: string;

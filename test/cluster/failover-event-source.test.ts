@@ -3,7 +3,7 @@
  * while the ingest function produces and the leader of a busy partition is killed with -9. Counted: every
  * stored record handled by each group; duplicates only as Lambda's at-least-once delivery allows, and counted.
  */
-import type { KafkaEventSource } from '../../offline-kafka-events/kafka-event-source';
+import type { KafkaEventSource } from 'serverless-offline-kafka/event-source';
 import type { LineHandler } from '../../shared/ingest/line-handler';
 import { closeSharedAtomicProducer } from '../../shared/kafka/atomic-producer';
 import { disconnectSharedProducer } from '../../shared/kafka/producer';

@@ -4,7 +4,7 @@
  * function takes steady traffic and the local event source consumes. Counted: nothing acknowledged is lost,
  * the consumer handles every record and its group ends with no lag (no stuck consumer).
  */
-import type { KafkaEventSource } from '../../offline-kafka-events/kafka-event-source';
+import type { KafkaEventSource } from 'serverless-offline-kafka/event-source';
 import type { LineHandler } from '../../shared/ingest/line-handler';
 import { closeSharedAtomicProducer } from '../../shared/kafka/atomic-producer';
 import { disconnectSharedProducer } from '../../shared/kafka/producer';

@@ -4,8 +4,8 @@
  * and what a topic holds, counted by the sequence number every line carries (compare/records).
  */
 import type { Context, MSKEvent } from 'aws-lambda';
-import { parseKafkaEventDefinition } from '../../offline-kafka-events/kafka-event-definition';
-import { KafkaEventSource, type SourceLog } from '../../offline-kafka-events/kafka-event-source';
+import { parseKafkaEventDefinition } from 'serverless-offline-kafka/event-definition';
+import { KafkaEventSource, type SourceLog } from 'serverless-offline-kafka/event-source';
 import { deliveredRecords } from '../../shared/record/kafka-event';
 import { clientOf, nginxLines } from '../../compare/records';
 import { sequenceOf } from '../helpers/workload';

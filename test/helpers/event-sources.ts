@@ -3,11 +3,15 @@
  * source a test starts, stopped after that test so the next one starts clean.
  */
 import type { Producer } from 'kafkajs';
-import type { KafkaEventSource } from '../../offline-kafka-events/kafka-event-source';
 import { testKafka } from './kafka';
 
-export function eventSourceFixture(): { sources: KafkaEventSource[]; producer: () => Producer } {
-  const sources: KafkaEventSource[] = [];
+/** What the fixture needs of an event source (serverless-offline-kafka's KafkaEventSource). */
+interface Stoppable {
+  stop(): Promise<void>;
+}
+
+export function eventSourceFixture<S extends Stoppable>(): { sources: S[]; producer: () => Producer } {
+  const sources: S[] = [];
   let producer: Producer | undefined;
   beforeAll(async () => {
     producer = testKafka().producer();

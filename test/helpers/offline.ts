@@ -6,6 +6,8 @@ import { isServerReady, startOffline, type RunningOffline } from '../../demo/off
 import { ROOT } from './fixtures';
 import { freePort } from './ports';
 
+export { isServerReady, startOffline, type RunningOffline } from '../../demo/offline';
+
 export interface TestOfflineOptions {
   topic: string;
   deadLetterTopic: string;

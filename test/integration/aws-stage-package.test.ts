@@ -423,7 +423,7 @@ describe.each([
     const mappings = ofType(template, 'AWS::Lambda::EventSourceMapping');
     expect(mappings).toHaveLength(3);
     for (const [, m] of mappings) {
-      // serverless.yml custom.kafkaErrorHandling, read by offline-kafka-events locally
+      // serverless.yml custom.kafkaErrorHandling, applied locally by serverless-offline-kafka
       expect(m.Properties).toMatchObject({
         MaximumRetryAttempts: 10,
         MaximumRecordAgeInSeconds: -1,

@@ -5,6 +5,7 @@ import {
   DLQ_HEADER,
   encodeDeadLetter,
   encodeRecord,
+  FAILED_BATCH_HEADERS,
   HEADER,
   RECORD_VERSION,
   RecordError,
@@ -98,6 +99,24 @@ describe('encodeDeadLetter', () => {
       [DLQ_HEADER.stage]: 'parse',
       [DLQ_HEADER.position]: 'line 7',
       [DLQ_HEADER.time]: '2024-11-11T12:00:00.000Z',
+    });
+  });
+});
+
+describe("FAILED_BATCH_HEADERS (the local event source's failureHeaders in serverless.yml)", () => {
+  it('gives a record the event source gave up on every header a dead letter carries', () => {
+    const letter = encodeDeadLetter({
+      original: 'x',
+      reason: 'r',
+      stage: 'handler',
+      source: 's',
+      position: 'p',
+    });
+    expect(Object.keys(FAILED_BATCH_HEADERS).sort()).toEqual(Object.keys(letter.headers!).sort());
+    expect(FAILED_BATCH_HEADERS).toMatchObject({
+      [HEADER.version]: RECORD_VERSION,
+      [DLQ_HEADER.stage]: 'handler',
+      [DLQ_HEADER.position]: '{topic}-{partition}@{offset}',
     });
   });
 });

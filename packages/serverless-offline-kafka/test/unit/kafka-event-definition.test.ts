@@ -3,7 +3,7 @@ import {
   kafkaEventDefinitions,
   LAMBDA_DEFAULTS,
   parseKafkaEventDefinition,
-} from '../../../offline-kafka-events/kafka-event-definition';
+} from '../../src/kafka-event-definition';
 
 describe('parseKafkaEventDefinition', () => {
   it('applies Lambda defaults where the event says nothing', () => {

@@ -1,9 +1,10 @@
 /**
- * What every local event-source plugin of the project shares with serverless-offline: where its lines go
- * (the framework's log, or the console when run without it) and the hooks that start and stop it with
- * `serverless offline start` (or plain `serverless offline`, which lives in one hook until Ctrl-C).
+ * What a local event-source plugin shares with serverless-offline: where its lines go (the framework's log,
+ * or the console when run without it), the hooks that start and stop it with `serverless offline start`
+ * (or plain `serverless offline`, which lives in one hook until Ctrl-C), and serverless-offline's own
+ * Lambda runner to invoke functions with. Exported as `serverless-offline-kafka/plugin-support` for other
+ * event-source plugins to build on.
  */
-import type Lambda from 'serverless-offline/lambda';
 
 export interface SourceLog {
   notice(line: string): void;
@@ -51,8 +52,13 @@ export function providerSetting(serverless: OfflineService, name: string): strin
   return typeof fromYaml === 'string' && fromYaml ? fromYaml : undefined;
 }
 
+/** The part of serverless-offline's Lambda runner (`serverless-offline/lambda`) a plugin holds on to. */
+export interface OfflineLambdaRunner {
+  cleanup(): Promise<void>;
+}
+
 export interface OfflineLambda {
-  lambda: Lambda;
+  lambda: OfflineLambdaRunner;
   invoke(functionKey: string, event: unknown): Promise<unknown>;
 }
 

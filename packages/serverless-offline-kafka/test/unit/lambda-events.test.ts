@@ -1,12 +1,12 @@
 import type { MSKRecord } from 'aws-lambda';
 import type { KafkaMessage } from 'kafkajs';
-import { MAX_PAYLOAD_BYTES, splitByPayload } from '../../../offline-kafka-events/lambda-events/kafka-event';
+import { MAX_PAYLOAD_BYTES, splitByPayload } from '../../src/lambda-events/kafka-event';
 import {
   destinationMessages,
   FAILURE_HEADER,
   onFailureRecord,
-} from '../../../offline-kafka-events/lambda-events/on-failure-record';
-import { invocationLine } from '../../../offline-kafka-events/kafka-event-source';
+} from '../../src/lambda-events/on-failure-record';
+import { invocationLine } from '../../src/invocation';
 
 const rec = (offset: number, valueBytes: number): MSKRecord => ({
   topic: 't',
@@ -65,13 +65,33 @@ describe('on-failure record', () => {
     });
   });
 
-  it('writes each failed record with its own key, value and headers plus the failure headers', () => {
+  it('writes each failed record with its own key, value and headers plus the failure document', () => {
     const [first, second] = destinationMessages(doc, messages);
     expect(first!.key).toEqual(Buffer.from('k'));
     expect(first!.value).toEqual(Buffer.from('v'));
-    expect(first!.headers).toMatchObject({ h: 'x', 'dlq-position': 't-2@7', 'dlq-stage': 'handler' });
+    expect(Object.keys(first!.headers!).sort()).toEqual([FAILURE_HEADER, 'h'].sort());
+    expect(first!.headers!.h).toEqual(messages[0]!.headers!.h);
     expect(JSON.parse(String(first!.headers![FAILURE_HEADER]))).toEqual(doc);
     expect(second!.value).toBeNull();
+  });
+
+  it("adds the service's failure headers with each placeholder filled in for the record", () => {
+    const [first, second] = destinationMessages(doc, messages, {
+      stage: 'handler',
+      where: '{topic}-{partition}@{offset}',
+      why: '{condition}: {error}',
+      when: '{time}',
+      unknown: '{nope}',
+    });
+    expect(first!.headers).toMatchObject({
+      h: messages[0]!.headers!.h,
+      stage: 'handler',
+      where: 't-2@7',
+      why: 'RetryAttemptsExhausted: boom',
+      when: '2026-01-01T00:00:00.000Z',
+      unknown: '{nope}',
+    });
+    expect(second!.headers).toMatchObject({ where: 't-2@8' });
   });
 });
 

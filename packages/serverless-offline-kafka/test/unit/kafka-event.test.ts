@@ -1,7 +1,6 @@
 import type { MSKEvent, SelfManagedKafkaEvent } from 'aws-lambda';
 import type { KafkaMessage } from 'kafkajs';
-import { eventOf, lambdaRecord } from '../../../offline-kafka-events/lambda-events/kafka-event';
-import { deliveredRecords } from '../../../shared/record/kafka-event';
+import { eventOf, lambdaRecord } from '../../src/lambda-events/kafka-event';
 
 function message(offset: string, overrides: Partial<KafkaMessage> = {}): KafkaMessage {
   return {
@@ -68,12 +67,15 @@ describe('eventOf', () => {
     expect(record.timestampType).toBe('LOG_APPEND_TIME');
   });
 
-  it('decodes back to the same bytes with the shared decoder', () => {
+  it('decodes back to the same bytes: base64 value, headers as byte lists in order', () => {
     const event = eventFor({ eventSource: 'aws:kafka', eventSourceArn: arn }, 'b:1', 't', 1, [
       message('7', { value: Buffer.from([0, 255, 10]) }),
     ]);
-    const [decoded] = deliveredRecords(event);
-    expect([...decoded!.value!]).toEqual([0, 255, 10]);
-    expect(decoded!.headers.map(([k, v]) => `${k}=${v}`)).toEqual(['source=file:x', 'trace=a', 'trace=b']);
+    const [record] = event.records['t-1']!;
+    expect([...Buffer.from(record!.value!, 'base64')]).toEqual([0, 255, 10]);
+    const headers = record!.headers.flatMap((h) =>
+      Object.entries(h).map(([k, bytes]) => `${k}=${Buffer.from(bytes).toString()}`),
+    );
+    expect(headers).toEqual(['source=file:x', 'trace=a', 'trace=b']);
   });
 });

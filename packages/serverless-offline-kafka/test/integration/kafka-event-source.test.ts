@@ -2,17 +2,19 @@
  * The local Kafka event source against the real broker: Lambda-shaped batches, fanout between groups,
  * load balancing inside a group, batchSize, and commits only after the function succeeded.
  */
-import type { MSKEvent } from 'aws-lambda';
-import { parseKafkaEventDefinition } from '../../offline-kafka-events/kafka-event-definition';
-import { KafkaEventSource, type SourceLog } from '../../offline-kafka-events/kafka-event-source';
-import { deliveredRecords } from '../../shared/record/kafka-event';
-import { brokers, createTopics, testKafka, uniqueName, withAdmin } from '../helpers/kafka';
-import { eventSourceFixture } from '../helpers/event-sources';
-import { waitForGroupDrained } from '../helpers/quiescence';
-import { waitFor } from '../helpers/wait';
+import type { MSKEvent, MSKRecord } from 'aws-lambda';
+import { parseKafkaEventDefinition } from '../../src/kafka-event-definition';
+import { KafkaEventSource, type SourceLog } from '../../src/kafka-event-source';
+import { brokers, createTopics, testKafka, uniqueName, withAdmin } from '../../../../test/helpers/kafka';
+import { eventSourceFixture } from '../../../../test/helpers/event-sources';
+import { waitForGroupDrained } from '../../../../test/helpers/quiescence';
+import { waitFor } from '../../../../test/helpers/wait';
 
 // Each count waits for the group to be still (test/helpers/quiescence.ts) after the last record arrived.
 jest.setTimeout(30000);
+
+/** The records of a Lambda Kafka event, every partition's in turn. */
+const deliveredRecords = (event: MSKEvent): MSKRecord[] => Object.values(event.records).flat();
 
 const quiet: SourceLog = { notice: () => undefined, warning: () => undefined, error: () => undefined };
 const RECORDS = 60;
@@ -33,7 +35,7 @@ function collector(): Received & { invoke: (e: unknown) => Promise<void> } {
   };
 }
 
-const { sources, producer } = eventSourceFixture();
+const { sources, producer } = eventSourceFixture<KafkaEventSource>();
 
 function source(
   topic: string,
@@ -87,8 +89,8 @@ it('delivers the records in the MSK event shape, each partition in offset order'
     expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
   }
   const [first] = deliveredRecords(got.events[0]!);
-  expect(first!.key!.toString()).toMatch(/^client-\d+$/);
-  expect(first!.headers[0]![0]).toBe('n');
+  expect(Buffer.from(first!.key, 'base64').toString()).toMatch(/^client-\d+$/);
+  expect(Object.keys(first!.headers[0]!)).toEqual(['n']);
 });
 
 it('fanout: two functions with distinct consumer groups each receive every record', async () => {

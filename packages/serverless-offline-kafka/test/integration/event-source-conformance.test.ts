@@ -12,20 +12,26 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MSKEvent, MSKRecord } from 'aws-lambda';
 import { CompressionTypes, type Message } from 'kafkajs';
+import { parseKafkaEventDefinition, type RawKafkaEvent } from '../../src/kafka-event-definition';
+import { KafkaEventSource, type SourceLog } from '../../src/kafka-event-source';
+import { MAX_PAYLOAD_BYTES } from '../../src/lambda-events/kafka-event';
+import { FAILURE_HEADER, type OnFailureRecord } from '../../src/lambda-events/on-failure-record';
 import {
-  parseKafkaEventDefinition,
-  type RawKafkaEvent,
-} from '../../offline-kafka-events/kafka-event-definition';
-import { KafkaEventSource, type SourceLog } from '../../offline-kafka-events/kafka-event-source';
-import { MAX_PAYLOAD_BYTES } from '../../offline-kafka-events/lambda-events/kafka-event';
+  MSK_EVENT_SCHEMA,
+  SELF_MANAGED_EVENT_SCHEMA,
+  validate,
+} from '../../../../test/helpers/kafka-event-schema';
 import {
-  FAILURE_HEADER,
-  type OnFailureRecord,
-} from '../../offline-kafka-events/lambda-events/on-failure-record';
-import { MSK_EVENT_SCHEMA, SELF_MANAGED_EVENT_SCHEMA, validate } from '../helpers/kafka-event-schema';
-import { brokers, createTopics, header, readTopic, testKafka, uniqueName, withAdmin } from '../helpers/kafka';
-import { eventSourceFixture } from '../helpers/event-sources';
-import { waitFor } from '../helpers/wait';
+  brokers,
+  createTopics,
+  header,
+  readTopic,
+  testKafka,
+  uniqueName,
+  withAdmin,
+} from '../../../../test/helpers/kafka';
+import { eventSourceFixture } from '../../../../test/helpers/event-sources';
+import { waitFor } from '../../../../test/helpers/wait';
 
 jest.setTimeout(60000);
 
@@ -81,7 +87,7 @@ class Recorder {
   }
 }
 
-const { sources, producer } = eventSourceFixture();
+const { sources, producer } = eventSourceFixture<KafkaEventSource>();
 
 function source(
   topic: string,

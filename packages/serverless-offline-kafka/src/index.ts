@@ -1,22 +1,22 @@
 /**
  * serverless-offline knows nothing of Kafka events; this plugin is the local Kafka event source. Under
- * `serverless offline start` it runs one consumer per `msk`/`kafka` function event against the local broker,
+ * `serverless offline start` it runs one consumer per `msk`/`kafka` function event against a real broker,
  * in the event's consumer group, and invokes the function through serverless-offline's own Lambda runner
- * with the batches Lambda would deliver. List it after serverless-esbuild and before serverless-offline.
+ * with the batches Lambda would deliver. List it before serverless-offline (and after a bundler such as
+ * serverless-esbuild). Its settings: settings.ts and the README.
  */
-import type Lambda from 'serverless-offline/lambda';
-import { loadConfig, splitBrokers } from '../shared/config';
-import { createKafka } from '../shared/kafka/client';
-import { kafkaEventDefinitions, type LocalOverrides } from './kafka-event-definition';
+import { kafkaEventDefinitions } from './kafka-event-definition';
 import { KafkaEventSource } from './kafka-event-source';
+import { kafkaClient } from './kafka-client';
 import {
   consoleLog,
   offlineHooks,
   offlineLambda,
-  providerSetting,
+  type OfflineLambdaRunner,
   type PluginUtils,
   type SourceLog,
 } from './plugin-support';
+import { functionArn, placeholderClusterArn, readSettings } from './settings';
 
 interface ServerlessFunction {
   name?: string;
@@ -27,7 +27,7 @@ interface ServerlessFunction {
 interface Serverless {
   service: {
     service: string;
-    provider: { stage?: string; timeout?: unknown; environment?: Record<string, unknown> };
+    provider: { stage?: string; region?: unknown; timeout?: unknown; environment?: Record<string, unknown> };
     custom?: Record<string, unknown>;
     getAllFunctions(): string[];
     getFunction(key: string): ServerlessFunction;
@@ -37,7 +37,7 @@ interface Serverless {
 class ServerlessOfflineKafka {
   readonly hooks: Record<string, () => Promise<void>>;
   private sources: KafkaEventSource[] = [];
-  private lambda: Lambda | undefined;
+  private lambda: OfflineLambdaRunner | undefined;
   private readonly log: SourceLog;
 
   constructor(
@@ -52,25 +52,20 @@ class ServerlessOfflineKafka {
     );
   }
 
-  private brokers(): string[] {
-    const fromYaml = providerSetting(this.serverless, 'KAFKA_BROKERS');
-    return fromYaml ? splitBrokers(fromYaml) : loadConfig().brokers;
-  }
-
-  private deadLetterTopic(): string {
-    return providerSetting(this.serverless, 'KAFKA_DLQ_TOPIC') ?? loadConfig().deadLetterTopic;
-  }
-
   private async start(): Promise<void> {
     const { service } = this.serverless;
     const functions = Object.fromEntries(
       service.getAllFunctions().map((key) => [key, service.getFunction(key)]),
     );
     const stage = String(this.cliOptions.stage ?? service.provider.stage ?? 'dev');
-    const local = (service.custom?.kafkaEventSource ?? {}) as { functions?: LocalOverrides };
+    const settings = readSettings(
+      service.custom?.kafkaEventSource,
+      this.cliOptions.region ?? service.provider.region,
+    );
     const definitions = kafkaEventDefinitions(service.service, stage, functions, {
       providerTimeout: service.provider.timeout,
-      overrides: local.functions,
+      overrides: settings.functions,
+      placeholderArn: placeholderClusterArn(settings),
     });
     if (definitions.length === 0) return;
 
@@ -81,9 +76,8 @@ class ServerlessOfflineKafka {
     );
     this.lambda = lambda;
 
-    const brokers = this.brokers();
-    const deadLetterTopic = this.deadLetterTopic();
-    const kafka = createKafka({ brokers, clientId: `${service.service}-offline` });
+    const { brokers } = settings;
+    const kafka = kafkaClient(brokers, `${service.service}-offline`, this.log);
     this.sources = definitions.map(
       (definition) =>
         new KafkaEventSource(
@@ -92,7 +86,15 @@ class ServerlessOfflineKafka {
           brokers,
           (event) => invoke(definition.functionKey, event),
           this.log,
-          { deadLetterTopic },
+          {
+            deadLetterTopic: settings.deadLetterTopic,
+            failureHeaders: settings.failureHeaders,
+            functionArn: functionArn(
+              settings,
+              service.getFunction(definition.functionKey).name ??
+                `${service.service}-${stage}-${definition.functionKey}`,
+            ),
+          },
         ),
     );
     try {
@@ -101,7 +103,7 @@ class ServerlessOfflineKafka {
       await this.stop();
       throw new Error(
         `the local Kafka event source could not reach Kafka at ${brokers.join(',')}: ${(err as Error).message}. ` +
-          'Start the broker with `npm run kafka:start` (or set KAFKA_BROKERS).',
+          'Start the broker, or point custom.kafkaEventSource.brokers (or KAFKA_BROKERS) at one.',
       );
     }
   }

@@ -3,13 +3,12 @@
  * the request context (condition, approximate invoke count), the response context (function error) and
  * the batch's coordinates in `KafkaBatchInfo`. A Kafka destination additionally receives the failed
  * records themselves; locally each one is written with its own key, value and headers, plus this document
- * and the project's dead-letter headers.
+ * and the headers the service asks for (`custom.kafkaEventSource.failureHeaders`).
  * https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure.html
  * https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html
  */
 import { randomUUID } from 'node:crypto';
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
-import { DLQ_HEADER, RECORD_VERSION, HEADER } from '../../shared/record/contract';
 
 export type FailureCondition = 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
 
@@ -88,22 +87,42 @@ function copyHeaders(headers: IHeaders | undefined): IHeaders {
   return copy;
 }
 
-/** The failed records as written to a Kafka destination: original key, value and headers kept. */
-export function destinationMessages(failure: OnFailureRecord, messages: KafkaMessage[]): Message[] {
+/**
+ * What `{name}` placeholders in a failure header stand for, per record: the condition, the function's
+ * error, the source topic, partition and offset, and the failure's time.
+ */
+export const FAILURE_PLACEHOLDERS = ['condition', 'error', 'topic', 'partition', 'offset', 'time'] as const;
+
+function fillTemplate(template: string, values: Record<string, string>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => values[name] ?? whole);
+}
+
+/**
+ * The failed records as written to a Kafka destination: original key, value and headers kept, then the
+ * service's `headerTemplates` filled in for each record, then the failure document under FAILURE_HEADER.
+ */
+export function destinationMessages(
+  failure: OnFailureRecord,
+  messages: KafkaMessage[],
+  headerTemplates: Record<string, string> = {},
+): Message[] {
   const document = JSON.stringify(failure);
   const { topic, partition } = failure.KafkaBatchInfo;
-  return messages.map((m) => ({
-    key: m.key,
-    value: m.value,
-    headers: {
-      ...copyHeaders(m.headers),
-      [HEADER.version]: RECORD_VERSION,
-      [DLQ_HEADER.reason]: `${failure.requestContext.condition}: ${failure.responseContext.functionError}`,
-      [DLQ_HEADER.stage]: 'handler',
-      [DLQ_HEADER.source]: topic,
-      [DLQ_HEADER.position]: `${topic}-${partition}@${m.offset}`,
-      [DLQ_HEADER.time]: failure.timestamp,
-      [FAILURE_HEADER]: document,
-    },
-  }));
+  const templates = Object.entries(headerTemplates);
+  return messages.map((m) => {
+    const values: Record<string, string> = {
+      condition: failure.requestContext.condition,
+      error: failure.responseContext.functionError,
+      topic,
+      partition: String(partition),
+      offset: m.offset,
+      time: failure.timestamp,
+    };
+    const added = Object.fromEntries(templates.map(([name, t]) => [name, fillTemplate(t, values)]));
+    return {
+      key: m.key,
+      value: m.value,
+      headers: { ...copyHeaders(m.headers), ...added, [FAILURE_HEADER]: document },
+    };
+  });
 }

@@ -1,4 +1,4 @@
-import { assignRoundRobin } from '../../../offline-kafka-events/partition-assigner';
+import { assignRoundRobin } from '../../src/partition-assigner';
 
 describe('assignRoundRobin', () => {
   it('deals partitions in ascending order to members sorted by id', () => {

@@ -1,4 +1,4 @@
-import { flowBound, mayResume, mustPause } from '../../../offline-kafka-events/flow-bound';
+import { flowBound, mayResume, mustPause } from '../../src/flow-bound';
 
 const MiB = 1024 * 1024;
 

@@ -1,4 +1,4 @@
-import { retryDelayMs } from '../../../offline-kafka-events/kafka-event-source';
+import { retryDelayMs } from '../../src/retry-delay';
 
 describe('retryDelayMs', () => {
   it('backs off from 1 s, doubling, capped at 10 s', () => {

@@ -4,7 +4,7 @@ import {
   filterView,
   matchesAny,
   parseFilterPatterns,
-} from '../../../offline-kafka-events/filter-pattern';
+} from '../../src/filter-pattern';
 
 const record = {
   value: {

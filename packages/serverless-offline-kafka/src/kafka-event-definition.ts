@@ -8,6 +8,7 @@ import {
   parseFilterPatterns,
   type FilterPattern,
 } from './filter-pattern';
+import { placeholderClusterArn, SETTING_DEFAULTS } from './settings';
 
 export type StartingPosition = 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';
 
@@ -105,8 +106,8 @@ const KNOWN_KEYS = new Set([
 
 export class KafkaEventDefinitionError extends Error {}
 
-const PLACEHOLDER_ARN =
-  'arn:aws:kafka:us-east-1:000000000000:cluster/local/00000000-0000-0000-0000-000000000000-1';
+/** The cluster ARN of `msk` events whose `arn` is not a plain string, with the default region and account. */
+const DEFAULT_PLACEHOLDER_ARN = placeholderClusterArn(SETTING_DEFAULTS);
 
 function destinationOf(raw: unknown, where: string): OnFailureDestination | undefined {
   if (raw === undefined || raw === null) return undefined;
@@ -150,6 +151,7 @@ export function parseKafkaEventDefinition(
   raw: RawKafkaEvent,
   defaultGroupId: string,
   timeout: number = LAMBDA_DEFAULTS.timeout,
+  placeholderArn: string = DEFAULT_PLACEHOLDER_ARN,
 ): KafkaEventDefinition {
   const where = `function ${functionKey}, ${type} event`;
   if (typeof raw !== 'object' || raw === null) {
@@ -215,7 +217,7 @@ export function parseKafkaEventDefinition(
     return {
       functionKey,
       eventSource: type === 'msk' ? 'aws:kafka' : 'SelfManagedKafka',
-      eventSourceArn: type === 'msk' ? (typeof raw.arn === 'string' ? raw.arn : PLACEHOLDER_ARN) : undefined,
+      eventSourceArn: type === 'msk' ? (typeof raw.arn === 'string' ? raw.arn : placeholderArn) : undefined,
       topic: raw.topic,
       consumerGroupId:
         typeof raw.consumerGroupId === 'string' && raw.consumerGroupId ? raw.consumerGroupId : defaultGroupId,
@@ -271,7 +273,7 @@ export function kafkaEventDefinitions(
   service: string,
   stage: string,
   functions: Record<string, FunctionLike>,
-  options: { providerTimeout?: unknown; overrides?: LocalOverrides } = {},
+  options: { providerTimeout?: unknown; overrides?: LocalOverrides; placeholderArn?: string } = {},
 ): KafkaEventDefinition[] {
   const definitions: KafkaEventDefinition[] = [];
   for (const [functionKey, fn] of Object.entries(functions)) {
@@ -286,6 +288,7 @@ export function kafkaEventDefinitions(
               { ...(raw as RawKafkaEvent), ...(options.overrides?.[functionKey] ?? {}) },
               `${service}-${stage}-${functionKey}`,
               timeoutOf(fn.timeout ?? options.providerTimeout, functionKey),
+              options.placeholderArn,
             ),
           );
         }
