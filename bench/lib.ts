@@ -3,7 +3,8 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { promisify } from 'node:util';
-import { KAFKA_VERSION } from '../local-kafka/launcher';
+import { KAFKA_VERSION, kafkaAnswers } from '../local-kafka/launcher';
+import { defaultRedisOptions, redisAnswers } from '../local-redis/launcher';
 import { loadConfig } from '../shared/config';
 
 const run = promisify(execFile);
@@ -151,4 +152,17 @@ export function benchBrokers(): string[] {
     return [`127.0.0.1:${process.env.LOCAL_KAFKA_PORT}`];
   }
   return loadConfig().brokers;
+}
+
+/** The broker and Redis a benchmark of the running local stack uses; an error saying how to start them if not. */
+export async function runningBrokerAndRedis(): Promise<{ brokers: string[]; redisUrl: string }> {
+  const brokers = benchBrokers();
+  if (!(await kafkaAnswers(brokers))) {
+    throw new Error(`no Kafka broker answers at ${brokers.join(',')}: start it with npm run kafka:start`);
+  }
+  const { url: redisUrl } = defaultRedisOptions();
+  if (!(await redisAnswers(redisUrl))) {
+    throw new Error(`no Redis answers at ${redisUrl}: start it with npm run redis:start`);
+  }
+  return { brokers, redisUrl };
 }

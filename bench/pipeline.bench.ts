@@ -14,14 +14,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isServerReady, startOffline } from '../demo/offline';
-import { defaultBrokerOptions, kafkaAnswers } from '../local-kafka/launcher';
+import { defaultBrokerOptions } from '../local-kafka/launcher';
 import { readPid } from '../local-kafka/pid-file';
 import { projectRoot } from '../local-kafka/project-root';
-import { defaultRedisOptions, redisAnswers } from '../local-redis/launcher';
 import type { TrafficStats } from '../shared/analytics/stats';
 import { createKafka } from '../shared/kafka/client';
 import { writeLog } from '../load/access-log';
-import { benchBrokers, count, goAccessVersion, loadAverage, runGoAccess, table } from './lib';
+import { runningBrokerAndRedis, count, goAccessVersion, loadAverage, runGoAccess, table } from './lib';
 import type { Benchmark } from './run';
 import { isolatedStackEnv, parseInvocation } from '../load/stack';
 
@@ -168,14 +167,7 @@ const bench: Benchmark = {
   title: 'log to dashboard: shipped into the local stack until GET /stats counts every line, vs GoAccess',
   async run(args) {
     const sizes = sizesFlag(args);
-    const brokers = benchBrokers();
-    if (!(await kafkaAnswers(brokers))) {
-      throw new Error(`no Kafka broker answers at ${brokers.join(',')}: start it with npm run kafka:start`);
-    }
-    const { url: redisUrl } = defaultRedisOptions();
-    if (!(await redisAnswers(redisUrl))) {
-      throw new Error(`no Redis answers at ${redisUrl}: start it with npm run redis:start`);
-    }
+    const { brokers, redisUrl } = await runningBrokerAndRedis();
     console.log(
       `GoAccess ${await goAccessVersion()} (--log-format=COMBINED, JSON report); ${loadAverage()}\n`,
     );

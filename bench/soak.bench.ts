@@ -8,9 +8,7 @@
  * LOCAL_REDIS_PORT, OFFLINE_HTTP_PORT, OFFLINE_LAMBDA_PORT and SNS_EMULATOR_PORT pick the ports.
  */
 import { loadavg } from 'node:os';
-import { kafkaAnswers } from '../local-kafka/launcher';
-import { defaultRedisOptions, redisAnswers } from '../local-redis/launcher';
-import { benchBrokers, count, flag, table } from './lib';
+import { runningBrokerAndRedis, count, flag, table } from './lib';
 import type { Benchmark } from './run';
 import { peakRss, runSoak, sampleAt } from '../load/soak';
 
@@ -20,14 +18,7 @@ const bench: Benchmark = {
   title: 'the local stack under millions of records: memory of every process, and every record handled',
   async run(args) {
     const lines = flag(args, 'lines', 2000000);
-    const brokers = benchBrokers();
-    if (!(await kafkaAnswers(brokers))) {
-      throw new Error(`no Kafka broker answers at ${brokers.join(',')}: start it with npm run kafka:start`);
-    }
-    const { url: redisUrl } = defaultRedisOptions();
-    if (!(await redisAnswers(redisUrl))) {
-      throw new Error(`no Redis answers at ${redisUrl}: start it with npm run redis:start`);
-    }
+    const { brokers, redisUrl } = await runningBrokerAndRedis();
     const load = () =>
       loadavg()
         .map((l) => l.toFixed(2))

@@ -7,14 +7,11 @@
  */
 import type { SNSClient } from '@aws-sdk/client-sns';
 import {
-  consoleLog,
-  offlineHooks,
+  OfflinePlugin,
   offlineLambda,
   providerSetting,
-  type PluginUtils,
-  type SourceLog,
+  type OfflineLambdaRunner as Lambda,
 } from 'serverless-offline-kafka/plugin-support';
-import type { OfflineLambdaRunner as Lambda } from 'serverless-offline-kafka/plugin-support';
 import { createSnsClient } from '../shared/sns/client';
 import { SNS_DEFAULTS } from '../shared/sns/config';
 import { DEFAULT_MAX_PENDING_DELIVERIES, snsAnswers, startSnsEmulator, type SnsEmulator } from './emulator';
@@ -33,25 +30,11 @@ interface Serverless {
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const DEFAULT_ENDPOINT = 'http://127.0.0.1:4002';
 
-class ServerlessOfflineSnsEvents {
-  readonly hooks: Record<string, () => Promise<void>>;
+class ServerlessOfflineSnsEvents extends OfflinePlugin<Serverless> {
   private source: SnsEventSource | undefined;
   private emulator: SnsEmulator | undefined;
   private client: SNSClient | undefined;
   private lambda: Lambda | undefined;
-  private readonly log: SourceLog;
-
-  constructor(
-    private readonly serverless: Serverless,
-    private readonly cliOptions: Record<string, unknown>,
-    utils?: PluginUtils,
-  ) {
-    this.log = utils?.log ?? consoleLog;
-    this.hooks = offlineHooks(
-      () => this.start(),
-      () => this.stop(),
-    );
-  }
 
   private setting(name: string, fallback: string): string {
     return providerSetting(this.serverless, name) ?? (process.env[name] || fallback);
@@ -98,7 +81,7 @@ class ServerlessOfflineSnsEvents {
     return this.emulator.endpoint;
   }
 
-  private async start(): Promise<void> {
+  protected async start(): Promise<void> {
     const { service } = this.serverless;
     const region = String(this.cliOptions.region ?? service.provider.region ?? SNS_DEFAULTS.region);
     const functions = Object.fromEntries(
@@ -133,7 +116,7 @@ class ServerlessOfflineSnsEvents {
     }
   }
 
-  private async stop(): Promise<void> {
+  protected async stop(): Promise<void> {
     const source = this.source;
     this.source = undefined;
     await source?.stop().catch(() => undefined);

@@ -8,14 +8,7 @@
 import { kafkaEventDefinitions } from './kafka-event-definition';
 import { KafkaEventSource } from './kafka-event-source';
 import { kafkaClient } from './kafka-client';
-import {
-  consoleLog,
-  offlineHooks,
-  offlineLambda,
-  type OfflineLambdaRunner,
-  type PluginUtils,
-  type SourceLog,
-} from './plugin-support';
+import { OfflinePlugin, offlineLambda, type OfflineLambdaRunner } from './plugin-support';
 import { functionArn, placeholderClusterArn, readSettings } from './settings';
 
 interface ServerlessFunction {
@@ -34,25 +27,11 @@ interface Serverless {
   };
 }
 
-class ServerlessOfflineKafka {
-  readonly hooks: Record<string, () => Promise<void>>;
+class ServerlessOfflineKafka extends OfflinePlugin<Serverless> {
   private sources: KafkaEventSource[] = [];
   private lambda: OfflineLambdaRunner | undefined;
-  private readonly log: SourceLog;
 
-  constructor(
-    private readonly serverless: Serverless,
-    private readonly cliOptions: Record<string, unknown>,
-    utils?: PluginUtils,
-  ) {
-    this.log = utils?.log ?? consoleLog;
-    this.hooks = offlineHooks(
-      () => this.start(),
-      () => this.stop(),
-    );
-  }
-
-  private async start(): Promise<void> {
+  protected async start(): Promise<void> {
     const { service } = this.serverless;
     const functions = Object.fromEntries(
       service.getAllFunctions().map((key) => [key, service.getFunction(key)]),
@@ -108,7 +87,7 @@ class ServerlessOfflineKafka {
     }
   }
 
-  private async stop(): Promise<void> {
+  protected async stop(): Promise<void> {
     const sources = this.sources;
     this.sources = [];
     await Promise.all(sources.map((source) => source.stop().catch(() => undefined)));

@@ -38,6 +38,30 @@ export function offlineHooks(
   };
 }
 
+/**
+ * The frame of an event-source plugin: serverless-offline's hooks call `start` and `stop`, and its lines go
+ * to the framework's log. `S` is the part of the Serverless instance the plugin reads.
+ */
+export abstract class OfflinePlugin<S> {
+  readonly hooks: Record<string, () => Promise<void>>;
+  protected readonly log: SourceLog;
+
+  constructor(
+    protected readonly serverless: S,
+    protected readonly cliOptions: Record<string, unknown>,
+    utils?: PluginUtils,
+  ) {
+    this.log = utils?.log ?? consoleLog;
+    this.hooks = offlineHooks(
+      () => this.start(),
+      () => this.stop(),
+    );
+  }
+
+  protected abstract start(): Promise<void>;
+  protected abstract stop(): Promise<void>;
+}
+
 export interface OfflineService {
   service: {
     provider: { environment?: Record<string, unknown> };
