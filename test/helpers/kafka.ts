@@ -14,12 +14,13 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-export function testKafka(): Kafka {
-  return createKafka({ brokers: brokers(), clientId: 'tests' });
+export function testKafka(on: string[] = brokers()): Kafka {
+  return createKafka({ brokers: on, clientId: 'tests' });
 }
 
-export async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = testKafka().admin();
+/** An admin client of the test broker (or of the brokers `on`), disconnected after the work. */
+export async function withAdmin<T>(work: (admin: Admin) => Promise<T>, on?: string[]): Promise<T> {
+  const admin = testKafka(on).admin();
   await admin.connect();
   try {
     return await work(admin);
@@ -28,12 +29,22 @@ export async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<
   }
 }
 
-export async function createTopics(specs: Array<{ topic: string; partitions?: number }>): Promise<void> {
-  await withAdmin((admin) =>
-    admin.createTopics({
-      topics: specs.map((s) => ({ topic: s.topic, numPartitions: s.partitions ?? 3, replicationFactor: 1 })),
-      waitForLeaders: true,
-    }),
+/** Topics of 3 partitions unless said otherwise, on the test broker or on the brokers `on`. */
+export async function createTopics(
+  specs: Array<{ topic: string; partitions?: number }>,
+  on?: string[],
+): Promise<void> {
+  await withAdmin(
+    (admin) =>
+      admin.createTopics({
+        topics: specs.map((s) => ({
+          topic: s.topic,
+          numPartitions: s.partitions ?? 3,
+          replicationFactor: 1,
+        })),
+        waitForLeaders: true,
+      }),
+    on,
   );
 }
 

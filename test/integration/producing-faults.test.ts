@@ -253,16 +253,7 @@ describe('broker faults (a broker of this test, on its own port)', () => {
 
   beforeAll(async () => {
     broker = await restartableBroker();
-    const admin = createKafka({ brokers: broker.brokers, clientId: 'faults-test' }).admin();
-    await admin.connect();
-    await admin.createTopics({
-      topics: [
-        { topic, numPartitions: 3, replicationFactor: 1 },
-        { topic: dlq, numPartitions: 1, replicationFactor: 1 },
-      ],
-      waitForLeaders: true,
-    });
-    await admin.disconnect();
+    await createTopics([{ topic }, { topic: dlq, partitions: 1 }], broker.brokers);
     ingest = ingestFor({ KAFKA_TOPIC: topic, KAFKA_DLQ_TOPIC: dlq, KAFKA_BROKERS: broker.brokers.join(',') });
   });
 

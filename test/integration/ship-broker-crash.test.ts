@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createKafka } from '../../shared/kafka/client';
 import { SHIP_CLIENTS } from '../../ship/kafka-clients';
 import { fixtureLines } from '../helpers/fixtures';
-import { uniqueName } from '../helpers/kafka';
+import { createTopics, uniqueName } from '../helpers/kafka';
 import { restartableBroker, type RestartableBroker } from '../helpers/restartable-broker';
 import { runShipper, type ShipperProcess } from '../helpers/ship';
 import { waitFor } from '../helpers/wait';
@@ -101,16 +101,7 @@ it.each(SHIP_CLIENTS)(
   async (client) => {
     const topic = uniqueName(`ship-crash-${client}`);
     const dlq = `${topic}-dlq`;
-    const admin = createKafka({ brokers: broker.brokers, clientId: 'ship-crash' }).admin();
-    await admin.connect();
-    await admin.createTopics({
-      topics: [
-        { topic, numPartitions: 3, replicationFactor: 1 },
-        { topic: dlq, numPartitions: 1, replicationFactor: 1 },
-      ],
-      waitForLeaders: true,
-    });
-    await admin.disconnect();
+    await createTopics([{ topic }, { topic: dlq, partitions: 1 }], broker.brokers);
 
     const lines = distinctLines(LINES);
     expect(new Set(lines).size).toBe(LINES);
