@@ -1,11 +1,14 @@
 /** What every benchmark shares: the machine line, side-by-side tables, peak memory of a child process. */
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { promisify } from 'node:util';
 import { KAFKA_VERSION, kafkaAnswers } from '../local-kafka/launcher';
 import { defaultRedisOptions, redisAnswers } from '../local-redis/launcher';
 import { loadConfig } from '../shared/config';
+import { measureCommand, type ChildRun } from '../load/command';
+
+export { measureCommand, type ChildRun };
 
 const run = promisify(execFile);
 
@@ -55,59 +58,6 @@ export function table(rows: Array<Array<string | number>>): string {
 /** Thousands separators for rates and counts. */
 export function count(n: number): string {
   return Math.round(n).toLocaleString('en-US');
-}
-
-export interface ChildRun {
-  exitCode: number | null;
-  seconds: number;
-  /** Peak resident set size in MiB, read from /proc (VmHWM) just before the process ended. */
-  peakRssMiB: number;
-  stdout: string;
-  stderr: string;
-}
-
-function peakRss(pid: number): number | undefined {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Runs a command, timing it and sampling its peak RSS every 50 ms until it exits. */
-export function measureCommand(
-  command: string,
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; stdin?: string } = {},
-): Promise<ChildRun> {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(command, args, {
-      env: { ...process.env, ...options.env },
-      stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let peak = 0;
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d) => (stderr += d));
-    if (options.stdin) child.stdin!.end(options.stdin);
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, peakRss(child.pid!) ?? 0);
-    }, 50);
-    child.once('error', reject);
-    child.once('exit', (exitCode) => {
-      clearInterval(sampler);
-      resolve({
-        exitCode,
-        seconds: Number(process.hrtime.bigint() - started) / 1e9,
-        peakRssMiB: peak,
-        stdout,
-        stderr,
-      });
-    });
-  });
 }
 
 export interface Timed extends ChildRun {

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import stompit from 'stompit';
 import { javaMajorVersion } from '../../local-kafka/launcher';
 import type { Availability, Broker, BrokerStarter, Channel, Handler, Wire } from '../broker';
-import { meanSize, runTimed, succeeded, type NativeResult } from '../native';
+import { meanSize, succeeded, type NativeResult } from '../native';
+import { measureCommand } from '../../load/command';
 import { envPort, packageVersion, portOpen, waitForPort } from './util';
 
 type Client = stompit.Client;
@@ -124,7 +125,7 @@ class ActiveMqBroker implements Broker {
     const task = async (name: 'producer' | 'consumer', ...args: string[]) =>
       succeeded(
         `activemq ${name}`,
-        await runTimed('java', [
+        await measureCommand('java', [
           '-Xmx512m',
           `-Dactivemq.home=${this.node.home}`,
           '-jar',

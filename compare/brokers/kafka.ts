@@ -20,7 +20,8 @@ import { loadConfig } from '../../shared/config';
 import { createKafka } from '../../shared/kafka/client';
 import { createProducer, sendAll } from '../../shared/kafka/producer';
 import type { Availability, Broker, BrokerStarter, Channel, Handler, Wire } from '../broker';
-import { runTimed, succeeded, type NativeResult } from '../native';
+import { succeeded, type NativeResult } from '../native';
+import { measureCommand } from '../../load/command';
 import { envPort, packageVersion } from './util';
 
 const header = (value: Buffer | string | (Buffer | string)[] | undefined): string =>
@@ -132,7 +133,7 @@ class KafkaBroker implements Broker {
       const broker = ['-b', this.brokers.join(','), '-t', topic];
       const send = succeeded(
         'kcat -P',
-        await runTimed('kcat', [
+        await measureCommand('kcat', [
           '-P',
           ...broker,
           '-X',
@@ -146,11 +147,11 @@ class KafkaBroker implements Broker {
       if (/Delivery failed/.test(send.stderr)) throw new Error(`kcat -P: ${send.stderr.split('\n')[0]}`);
       const read = succeeded(
         'kcat -C',
-        await runTimed('kcat', ['-C', ...broker, '-o', 'beginning', '-e', '-q', '-f', '%o\n']),
+        await measureCommand('kcat', ['-C', ...broker, '-o', 'beginning', '-e', '-q', '-f', '%o\n']),
       );
       const received = read.stdout.split('\n').filter(Boolean).length;
       const version =
-        /Version (\S+)/.exec((await runTimed('kcat', ['-V'])).stdout)?.[1] ?? '(version unknown)';
+        /Version (\S+)/.exec((await measureCommand('kcat', ['-V'])).stdout)?.[1] ?? '(version unknown)';
       return {
         tool: `kcat ${version} -P -l (acks=all, idempotent), then kcat -C -e`,
         records: bodies.length,

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Availability, Broker, BrokerStarter, Channel, Handler, Wire } from '../broker';
 import { projectRoot } from '../../local-kafka/project-root';
-import { mavenJars, meanSize, runTimed, succeeded, type NativeResult } from '../native';
+import { mavenJars, meanSize, succeeded, type NativeResult } from '../native';
+import { measureCommand } from '../../load/command';
 import { envPort, packageVersion, portOpen, waitForPort } from './util';
 
 const SERVER_SCRIPTS = ['/usr/lib/rabbitmq/bin/rabbitmq-server', '/usr/sbin/rabbitmq-server'];
@@ -109,7 +110,7 @@ class RabbitBroker implements Broker {
     const n = String(bodies.length);
     const run = succeeded(
       'PerfTest',
-      await runTimed('java', [
+      await measureCommand('java', [
         '-cp',
         classpath,
         'com.rabbitmq.perf.PerfTest',
