@@ -5,8 +5,8 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { BrokerOptions } from '../../local-kafka/launcher';
-import { defaultBrokerOptions } from '../../local-kafka/launcher';
+import type { BrokerOptions } from '../../local/kafka/launcher';
+import { defaultBrokerOptions } from '../../local/kafka/launcher';
 
 const run = promisify(execFile);
 
@@ -31,9 +31,9 @@ export function clusterCliEnv(): NodeJS.ProcessEnv {
   };
 }
 
-/** Runs `node dist/local-kafka/cli.js <args>` against the test cluster; what it printed, or its failure. */
+/** Runs `node dist/local/kafka/cli.js <args>` against the test cluster; what it printed, or its failure. */
 export async function kafkaCli(...args: string[]): Promise<string> {
-  const { stdout, stderr } = await run(process.execPath, ['dist/local-kafka/cli.js', ...args], {
+  const { stdout, stderr } = await run(process.execPath, ['dist/local/kafka/cli.js', ...args], {
     env: clusterCliEnv(),
     timeout: 180000,
   });

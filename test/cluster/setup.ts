@@ -1,6 +1,6 @@
 /** Starts the failover tests' own three-broker cluster (fresh state each run) and points KAFKA_BROKERS at it. */
 import { rmSync } from 'node:fs';
-import { brokerAddresses, clusterDir, startCluster, stopCluster } from '../../local-kafka/cluster';
+import { brokerAddresses, clusterDir, startCluster, stopCluster } from '../../local/kafka/cluster';
 import { testClusterOptions } from './environment';
 
 export default async function setup(): Promise<void> {

@@ -1,6 +1,6 @@
 /** Stops the failover tests' cluster and removes its state. */
 import { rmSync } from 'node:fs';
-import { clusterDir, stopCluster } from '../../local-kafka/cluster';
+import { clusterDir, stopCluster } from '../../local/kafka/cluster';
 import { testClusterOptions } from './environment';
 
 export default async function teardown(): Promise<void> {

@@ -1,13 +1,13 @@
 /**
  * Traffic and tallies for the failover tests: topics made as on MSK (replication factor 3,
  * min.insync.replicas 2), the ingest function driven by concurrent invocations, who leads which partition,
- * and what a topic holds, counted by the sequence number every line carries (compare/records).
+ * and what a topic holds, counted by the sequence number every line carries (lab/compare/records).
  */
 import type { Context, MSKEvent } from 'aws-lambda';
 import { parseKafkaEventDefinition } from 'serverless-offline-kafka/event-definition';
 import { KafkaEventSource, type SourceLog } from 'serverless-offline-kafka/event-source';
 import { deliveredRecords } from '../../shared/record/kafka-event';
-import { clientOf, nginxLines } from '../../compare/records';
+import { clientOf, nginxLines } from '../../lab/compare/records';
 import { sequenceOf } from '../helpers/workload';
 import type { IngestResult } from '../../shared/ingest/ingest-lines';
 import type { LineHandler } from '../../shared/ingest/line-handler';

@@ -8,7 +8,7 @@
  */
 import type { Context } from 'aws-lambda';
 import { KafkaJSProtocolError } from 'kafkajs';
-import { nginxLines } from '../../compare/records';
+import { nginxLines } from '../../lab/compare/records';
 import type { IngestResult } from '../../shared/ingest/ingest-lines';
 import type { LineHandler } from '../../shared/ingest/line-handler';
 import { closeSharedAtomicProducer, PRODUCE_DEADLINE_MS } from '../../shared/kafka/atomic-producer';

@@ -13,7 +13,7 @@ import { freePort } from '../helpers/ports';
 jest.setTimeout(120000);
 
 const run = promisify(execFile);
-const CLI = join(ROOT, 'dist', 'compare', 'cli.js');
+const CLI = join(ROOT, 'dist', 'lab', 'compare', 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'compare-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import type { RunningOffline } from '../../demo/offline';
+import type { RunningOffline } from '../../lab/demo/offline';
 import type { TrafficStats } from '../../shared/analytics/stats';
 import { createProducer } from '../../shared/kafka/producer';
 import { loadConfig } from '../../shared/config';

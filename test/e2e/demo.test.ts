@@ -12,7 +12,7 @@ jest.setTimeout(180000);
 
 function runDemo(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'dist', 'demo', 'start.js'), ...args], {
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'lab', 'demo', 'start.js'), ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
     });

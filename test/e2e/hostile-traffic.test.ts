@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { Browser } from 'playwright-core';
-import type { RunningOffline } from '../../demo/offline';
+import type { RunningOffline } from '../../lab/demo/offline';
 import { loadConfig } from '../../shared/config';
 import { createProducer } from '../../shared/kafka/producer';
 import { DLQ_HEADER, HEADER } from '../../shared/record/contract';

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { RunningOffline } from '../../demo/offline';
+import type { RunningOffline } from '../../lab/demo/offline';
 import { brokers, createTopics, uniqueName } from '../helpers/kafka';
 import { startTestOffline } from '../helpers/offline';
 import { marksIn, realLog, topicRecords } from '../helpers/producing';

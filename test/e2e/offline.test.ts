@@ -2,8 +2,8 @@
  * The whole pipeline as a user runs it: `serverless offline start` with the local Kafka event source plugin,
  * lines POSTed to the ingest endpoint, and every consumer function invoked by the real broker.
  */
-import { DemoTally, fanoutVerdict, loadBalancingVerdict } from '../../demo/tally';
-import type { RunningOffline } from '../../demo/offline';
+import { DemoTally, fanoutVerdict, loadBalancingVerdict } from '../../lab/demo/tally';
+import type { RunningOffline } from '../../lab/demo/offline';
 import { DLQ_HEADER } from '../../shared/record/contract';
 import { sampleLog } from '../helpers/fixtures';
 import { createTopics, header, readTopic, uniqueName } from '../helpers/kafka';

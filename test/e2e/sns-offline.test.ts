@@ -4,7 +4,7 @@
  * and a message no subscriber can handle is retried and then recorded in the Kafka dead-letter topic.
  */
 import { PublishCommand } from '@aws-sdk/client-sns';
-import type { RunningOffline } from '../../demo/offline';
+import type { RunningOffline } from '../../lab/demo/offline';
 import { DLQ_HEADER } from '../../shared/record/contract';
 import { createSnsClient } from '../../shared/sns/client';
 import { topicArn } from '../../shared/sns/config';

@@ -13,8 +13,8 @@
  * runs, with lags of 100,000 and more, are where that shows.
  */
 import { loadConfig } from '../../shared/config';
-import { defaultRedisOptions } from '../../local-redis/launcher';
-import { peakRss, runSoak, type OfflineMemory } from '../../load/soak';
+import { defaultRedisOptions } from '../../local/redis/launcher';
+import { peakRss, runSoak, type OfflineMemory } from '../../lab/load/soak';
 import { freePort } from '../helpers/ports';
 
 jest.setTimeout(300000);

@@ -3,7 +3,7 @@
  * prefix, and serverless offline running every function against them.
  */
 import type Redis from 'ioredis';
-import type { RunningOffline } from '../../demo/offline';
+import type { RunningOffline } from '../../lab/demo/offline';
 import { deleteKeysUnder } from './redis-keys';
 import { createRedis } from '../../shared/store/redis';
 import { createTopics, uniqueName } from './kafka';

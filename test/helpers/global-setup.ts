@@ -5,8 +5,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultBrokerOptions, kafkaAnswers, startBroker } from '../../local-kafka/launcher';
-import { defaultRedisOptions, startRedis } from '../../local-redis/launcher';
+import { defaultBrokerOptions, kafkaAnswers, startBroker } from '../../local/kafka/launcher';
+import { defaultRedisOptions, startRedis } from '../../local/redis/launcher';
 
 export const STARTED_MARKER = join(__dirname, '..', '..', '.kafka', 'started-by-tests');
 export const REDIS_STARTED_MARKER = join(__dirname, '..', '..', '.redis', 'started-by-tests');

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { portAnswers } from '../../local-kafka/launcher';
+import { portAnswers } from '../../local/kafka/launcher';
 import { freePort } from './ports';
 import { waitFor } from './wait';
 

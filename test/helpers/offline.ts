@@ -2,11 +2,11 @@
  * `serverless offline start` for an end-to-end test: free HTTP and Lambda ports, the test's topics and
  * consumer-group prefix in the environment, resolved once the server is ready.
  */
-import { isServerReady, startOffline, type RunningOffline } from '../../demo/offline';
+import { isServerReady, startOffline, type RunningOffline } from '../../lab/demo/offline';
 import { ROOT } from './fixtures';
 import { freePort } from './ports';
 
-export { isServerReady, startOffline, type RunningOffline } from '../../demo/offline';
+export { isServerReady, startOffline, type RunningOffline } from '../../lab/demo/offline';
 
 export interface TestOfflineOptions {
   topic: string;

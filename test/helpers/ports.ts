@@ -1,1 +1,1 @@
-export { freePort } from '../../local-kafka/ports';
+export { freePort } from '../../local/common/ports';

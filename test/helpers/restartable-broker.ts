@@ -11,7 +11,7 @@ import {
   portAnswers,
   startBroker,
   stopBroker,
-} from '../../local-kafka/launcher';
+} from '../../local/kafka/launcher';
 import { waitFor } from './wait';
 
 export interface RestartableBroker {

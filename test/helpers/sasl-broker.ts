@@ -14,7 +14,7 @@ import {
   startBroker,
   stopBroker,
   type BrokerOptions,
-} from '../../local-kafka/launcher';
+} from '../../local/kafka/launcher';
 
 const run = promisify(execFile);
 

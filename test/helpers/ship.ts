@@ -1,4 +1,4 @@
-/** Runs the built shipper CLI (dist/ship/cli.js) as a child process, as a user would, and reads its topic. */
+/** Runs the built shipper CLI (dist/tools/ship/cli.js) as a child process, as a user would, and reads its topic. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { KafkaMessage } from 'kafkajs';
@@ -6,7 +6,7 @@ import { ROOT } from './fixtures';
 import { testKafka, uniqueName } from './kafka';
 import { waitFor } from './wait';
 
-export const SHIP_CLI = join(ROOT, 'dist', 'ship', 'cli.js');
+export const SHIP_CLI = join(ROOT, 'dist', 'tools', 'ship', 'cli.js');
 
 export interface ShipperProcess {
   child: ChildProcess;

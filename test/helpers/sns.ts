@@ -7,8 +7,8 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createInterface } from 'node:readline';
-import type { SnsEmulator } from '../../offline-sns-events/emulator';
-import { parseNotification, type SnsNotification } from '../../offline-sns-events/lambda-events/sns-event';
+import type { SnsEmulator } from '../../local/sns/emulator';
+import { parseNotification, type SnsNotification } from '../../local/sns/lambda-events/sns-event';
 import { ROOT } from './fixtures';
 
 // The AWS SDK warns once per process that Node 20 support ends; the functions run on Node 22.
@@ -24,7 +24,7 @@ export const INIT_SCRIPT = join(ROOT, 'localstack', 'init', 'ready.d', '10-sns-t
 export function emulator(env: NodeJS.ProcessEnv = {}): Promise<SnsEmulator> {
   const child = spawn(
     process.execPath,
-    [join(ROOT, 'dist', 'offline-sns-events', 'emulator-cli.js'), '--port', '0'],
+    [join(ROOT, 'dist', 'local', 'sns', 'emulator-cli.js'), '--port', '0'],
     {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 /**
- * Reading the comparison workload back on the receiving side: every line compare/records.ts writes carries
+ * Reading the comparison workload back on the receiving side: every line lab/compare/records.ts writes carries
  * its sequence number in the path (`/r/<seq>`), which tells order and duplicates from the record alone.
  */
 import type { NginxRecord } from '../../shared/nginx/record';

@@ -7,9 +7,9 @@
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { SubscribeCommand } from '@aws-sdk/client-sns';
 import type { Consumer, Producer } from 'kafkajs';
-import { nginxLines } from '../../compare/records';
+import { nginxLines } from '../../lab/compare/records';
 import { sequenceOf } from '../helpers/workload';
-import type { SnsEmulator } from '../../offline-sns-events/emulator';
+import type { SnsEmulator } from '../../local/sns/emulator';
 import { loadConfig } from '../../shared/config';
 import { ingestLines } from '../../shared/ingest/ingest-lines';
 import { createKafka } from '../../shared/kafka/client';

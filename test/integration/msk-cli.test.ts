@@ -10,7 +10,7 @@ import { brokers, createTopics, testKafka, uniqueName } from '../helpers/kafka';
 
 jest.setTimeout(60000);
 const run = promisify(execFile);
-const CLI = join(ROOT, 'dist', 'msk-tools', 'msk-cli.js');
+const CLI = join(ROOT, 'dist', 'tools', 'msk', 'msk-cli.js');
 
 async function msk(args: string[], env: NodeJS.ProcessEnv = {}) {
   try {

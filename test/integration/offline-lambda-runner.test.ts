@@ -1,6 +1,6 @@
 /**
  * serverless-offline's own Lambda runner, as the project's event-source plugins and its HTTP routes use it
- * (a worker thread per warm instance), with the install-time patch of offline-patches/ applied. On Lambda a
+ * (a worker thread per warm instance), with the install-time patch of local/offline-patches/ applied. On Lambda a
  * timed-out invocation ends with an error and the next one runs normally: it does not inherit the hang.
  * The runner is an ES module package, so it runs in a child process (test/fixtures/offline-handlers/).
  */

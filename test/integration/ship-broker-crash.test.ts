@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKafka } from '../../shared/kafka/client';
-import { SHIP_CLIENTS } from '../../ship/kafka-clients';
+import { SHIP_CLIENTS } from '../../tools/ship/kafka-clients';
 import { fixtureLines } from '../helpers/fixtures';
 import { createTopics, uniqueName } from '../helpers/kafka';
 import { restartableBroker, type RestartableBroker } from '../helpers/restartable-broker';

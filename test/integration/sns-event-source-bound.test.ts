@@ -1,15 +1,15 @@
 /**
  * The local SNS → Lambda path holds a bounded number of notifications while its functions are slower than
  * the publishers, and what it cannot take is what SNS would redeliver, never lost: the SNS event source
- * (offline-sns-events/sns-event-source.ts) against the local SNS emulator in a process of its own, with a
+ * (local/sns/sns-event-source.ts) against the local SNS emulator in a process of its own, with a
  * function of the test's that is slower than publishing. Counted by message id: every message published is
  * handled, how many times, and the most the source held and invoked at once.
  */
 import { CreateTopicCommand, PublishCommand, SubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SNSEvent } from 'aws-lambda';
-import type { SnsEmulator } from '../../offline-sns-events/emulator';
-import type { SnsEventDefinition } from '../../offline-sns-events/sns-event-definition';
-import { SnsEventSource, type SnsEventSourceOptions } from '../../offline-sns-events/sns-event-source';
+import type { SnsEmulator } from '../../local/sns/emulator';
+import type { SnsEventDefinition } from '../../local/sns/sns-event-definition';
+import { SnsEventSource, type SnsEventSourceOptions } from '../../local/sns/sns-event-source';
 import { createSnsClient } from '../../shared/sns/client';
 import { topicArn } from '../../shared/sns/config';
 import { uniqueName } from '../helpers/kafka';

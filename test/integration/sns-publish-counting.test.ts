@@ -4,7 +4,7 @@
  * answer names exactly the lines to send again — resending those gives every line once.
  */
 import type { SNSClient } from '@aws-sdk/client-sns';
-import type { SnsEmulator } from '../../offline-sns-events/emulator';
+import type { SnsEmulator } from '../../local/sns/emulator';
 import { createSnsClient } from '../../shared/sns/client';
 import { topicArn } from '../../shared/sns/config';
 import { MAX_SNS_LINES, PublishIncomplete, publishLines } from '../../shared/sns/publish';

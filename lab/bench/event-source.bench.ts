@@ -1,0 +1,160 @@
+/**
+ * Records per second that the local Kafka event source delivers into a no-op function, side by side with
+ * `kcat -C` reading the same topic from the beginning on the same broker. Needs a running broker
+ * (`npm run kafka:start`; KAFKA_BROKERS or LOCAL_KAFKA_PORT pick it). Flags: --records=N (default
+ * 200000), --partitions=N (default 3), --size=BYTES of each value (default 300).
+ */
+import { randomUUID } from 'node:crypto';
+import { kafkaAnswers } from '../../local/kafka/launcher';
+import { createKafka } from '../../shared/kafka/client';
+import { parseKafkaEventDefinition } from 'serverless-offline-kafka/event-definition';
+import { KafkaEventSource, type SourceLog } from 'serverless-offline-kafka/event-source';
+import type { Benchmark } from './run';
+import { benchBrokers, count, flag, measureCommand, table } from './lib';
+
+const quiet: SourceLog = {
+  notice: () => undefined,
+  warning: () => undefined,
+  error: (l) => console.error(l),
+};
+
+async function fill(topic: string, records: number, partitions: number, size: number): Promise<void> {
+  const brokers = benchBrokers();
+  const kafka = createKafka({ brokers, clientId: 'bench' });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    const filler = 'x'.repeat(Math.max(0, size - 120));
+    for (let sent = 0; sent < records;) {
+      const n = Math.min(5000, records - sent);
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: Array.from({ length: n }, (_, i) => ({
+          key: `10.0.${(sent + i) % 250}.${(sent + i) % 7}`,
+          value: JSON.stringify({ i: sent + i, status: 200, path: '/index.html', filler }),
+        })),
+      });
+      sent += n;
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+interface SourceRun {
+  /** From start() to the last record delivered. */
+  seconds: number;
+  /** From the first record delivered to the last: the rate once the group is joined. */
+  steadySeconds: number;
+}
+
+async function viaEventSource(topic: string, records: number, batchSize: number): Promise<SourceRun> {
+  const brokers = benchBrokers();
+  const definition = parseKafkaEventDefinition(
+    'bench',
+    'msk',
+    { topic, batchSize, maximumBatchingWindow: 0.5, consumerGroupId: `bench-${randomUUID().slice(0, 8)}` },
+    'bench',
+  );
+  let delivered = 0;
+  let first: bigint | undefined;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const source = new KafkaEventSource(
+    definition,
+    createKafka({ brokers, clientId: 'bench-source' }),
+    brokers,
+    async (event) => {
+      first ??= process.hrtime.bigint();
+      for (const list of Object.values((event as { records: Record<string, unknown[]> }).records)) {
+        delivered += list.length;
+      }
+      if (delivered >= records) done();
+    },
+    quiet,
+  );
+  const started = process.hrtime.bigint();
+  await source.start();
+  await finished;
+  const ended = process.hrtime.bigint();
+  await source.stop();
+  return { seconds: Number(ended - started) / 1e9, steadySeconds: Number(ended - first!) / 1e9 };
+}
+
+const bench: Benchmark = {
+  title: 'local Kafka event source into a no-op function vs kcat -C, records/s on the same topic',
+  async run(args) {
+    const records = flag(args, 'records', 200000);
+    const partitions = flag(args, 'partitions', 3);
+    const size = flag(args, 'size', 300);
+    const brokers = benchBrokers();
+    if (!(await kafkaAnswers(brokers))) {
+      throw new Error(
+        `no Kafka broker at ${brokers.join(',')}: start one with \`npm run kafka:start\` (or set KAFKA_BROKERS)`,
+      );
+    }
+    const topic = `bench-event-source-${randomUUID().slice(0, 8)}`;
+    console.log(
+      `${count(records)} records of ~${size} bytes in ${partitions} partitions of ${topic} on ${brokers.join(',')}\n`,
+    );
+    await fill(topic, records, partitions, size);
+
+    const kcat = await measureCommand('kcat', [
+      '-C',
+      '-b',
+      brokers[0]!,
+      '-t',
+      topic,
+      '-o',
+      'beginning',
+      '-e',
+      '-q',
+    ]);
+    if (kcat.exitCode !== 0) throw new Error(`kcat failed (${kcat.exitCode}): ${kcat.stderr.trim()}`);
+    const kcatRecords = kcat.stdout.split('\n').length - 1;
+    if (kcatRecords !== records) throw new Error(`kcat read ${kcatRecords} records, expected ${records}`);
+
+    const rows: Array<Array<string | number>> = [
+      ['reader', 'records', 'seconds', 'records/s', 'vs kcat', 'records/s after the first batch'],
+    ];
+    const kcatRate = records / kcat.seconds;
+    rows.push([
+      'kcat -C -o beginning -e -q',
+      count(records),
+      kcat.seconds.toFixed(2),
+      count(kcatRate),
+      '1.00',
+      '',
+    ]);
+    for (const batchSize of [100, 1000, 10000]) {
+      const run = await viaEventSource(topic, records, batchSize);
+      const rate = records / run.seconds;
+      rows.push([
+        `event source, batchSize ${batchSize}`,
+        count(records),
+        run.seconds.toFixed(2),
+        count(rate),
+        (rate / kcatRate).toFixed(2),
+        count(records / run.steadySeconds),
+      ]);
+    }
+    console.log(table(rows));
+    console.log(
+      '\nEach reader starts from the beginning in a new group; "seconds" includes connecting (and, for the ' +
+        "event source, joining the group and finding the starting position), as kcat's includes its start.",
+    );
+  },
+};
+
+export = bench;

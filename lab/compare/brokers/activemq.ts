@@ -1,0 +1,243 @@
+/**
+ * ActiveMQ (Classic) over STOMP with stompit: the comparison starts the Debian package's broker
+ * (ACTIVEMQ_HOME, default /usr/share/activemq) with a configuration and data folder of its own and one STOMP
+ * connector on COMPARE_ACTIVEMQ_PORT (and OpenWire on the next port, for ActiveMQ's own producer and
+ * consumer tools), so that it can restart it. Messages are persistent (KahaDB), each
+ * send batch ends with a receipt, and consumers acknowledge each message (client-individual).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import stompit from 'stompit';
+import { javaMajorVersion } from '../../../local/kafka/launcher';
+import type { Availability, Broker, BrokerStarter, Channel, Handler, Wire } from '../broker';
+import { meanSize, succeeded, type NativeResult } from '../native';
+import { measureCommand } from '../../load/command';
+import { envPort, packageVersion, portOpen, waitForPort } from './util';
+
+type Client = stompit.Client;
+
+function activemqXml(dir: string, port: number): string {
+  return `<beans xmlns="http://www.springframework.org/schema/beans"
+  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+  xsi:schemaLocation="http://www.springframework.org/schema/beans http://www.springframework.org/schema/beans/spring-beans-2.0.xsd
+  http://activemq.apache.org/schema/core http://activemq.apache.org/schema/core/activemq-core.xsd">
+  <broker xmlns="http://activemq.apache.org/schema/core" brokerName="compare" useJmx="false"
+          schedulerSupport="false" dataDirectory="${dir}/data">
+    <persistenceAdapter><kahaDB directory="${dir}/data/kahadb"/></persistenceAdapter>
+    <transportConnectors>
+      <transportConnector name="stomp" uri="stomp://127.0.0.1:${port}?transport.tcpNoDelay=true"/>
+      <transportConnector name="openwire" uri="tcp://127.0.0.1:${port + 1}"/>
+    </transportConnectors>
+  </broker>
+</beans>
+`;
+}
+
+function stompConnect(port: number): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    stompit.connect(
+      {
+        host: '127.0.0.1',
+        port,
+        connectHeaders: { host: '/', 'heart-beat': '0,0', 'accept-version': '1.2' },
+      },
+      (err, client) => (err ? reject(err) : resolve(client)),
+    );
+  });
+}
+
+class OwnActiveMq {
+  private child: ChildProcess | undefined;
+  constructor(
+    readonly home: string,
+    readonly dir: string,
+    readonly port: number,
+  ) {
+    mkdirSync(join(dir, 'conf'), { recursive: true });
+    mkdirSync(join(dir, 'tmp'), { recursive: true });
+    writeFileSync(join(dir, 'conf', 'activemq.xml'), activemqXml(dir, port));
+  }
+
+  async start(): Promise<void> {
+    if (await portOpen(this.port)) {
+      throw new Error(`127.0.0.1:${this.port} is taken; set COMPARE_ACTIVEMQ_PORT to a free port`);
+    }
+    const log = openSync(join(this.dir, 'broker.out'), 'a');
+    this.child = spawn(
+      'java',
+      [
+        '-Xms64m',
+        '-Xmx512m',
+        `-Dactivemq.home=${this.home}`,
+        `-Dactivemq.base=${this.dir}`,
+        `-Dactivemq.conf=${join(this.dir, 'conf')}`,
+        `-Dactivemq.data=${join(this.dir, 'data')}`,
+        `-Djava.io.tmpdir=${join(this.dir, 'tmp')}`,
+        '-jar',
+        join(this.home, 'bin', 'activemq.jar'),
+        'start',
+        `xbean:file:${join(this.dir, 'conf', 'activemq.xml')}`,
+      ],
+      { stdio: ['ignore', log, log] },
+    );
+    const exited = new Promise<never>((_, reject) =>
+      this.child!.once('exit', (code) =>
+        reject(new Error(`ActiveMQ exited (${code}); see ${join(this.dir, 'broker.out')}`)),
+      ),
+    );
+    exited.catch(() => undefined);
+    await Promise.race([waitForPort(this.port, true, 90000, 'ActiveMQ did not listen'), exited]);
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const gone = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60000);
+    await gone;
+    clearTimeout(timer);
+  }
+}
+
+class ActiveMqBroker implements Broker {
+  readonly name = 'ActiveMQ';
+  private sender: Client | undefined;
+  private server = 'ActiveMQ';
+
+  constructor(private readonly node: OwnActiveMq) {}
+
+  async connect(): Promise<void> {
+    this.sender = await stompConnect(this.node.port);
+    this.sender.on('error', () => undefined);
+    const headers = (this.sender as unknown as { headers?: Record<string, string> }).headers;
+    if (headers?.server) this.server = headers.server.replace('/', ' ');
+  }
+
+  /**
+   * ActiveMQ's own `producer` and `consumer` tasks (its Java client over OpenWire): the records' count of
+   * persistent messages of their mean size to a queue, then read back with client acknowledgement.
+   */
+  native = async (bodies: string[]): Promise<NativeResult> => {
+    const destination = `queue://native-${Date.now().toString(36)}`;
+    const task = async (name: 'producer' | 'consumer', ...args: string[]) =>
+      succeeded(
+        `activemq ${name}`,
+        await measureCommand('java', [
+          '-Xmx512m',
+          `-Dactivemq.home=${this.node.home}`,
+          '-jar',
+          join(this.node.home, 'bin', 'activemq.jar'),
+          name,
+          ...['--brokerUrl', `tcp://127.0.0.1:${this.node.port + 1}`, '--destination', destination],
+          ...['--messageCount', String(bodies.length), ...args],
+        ]),
+      );
+    const send = await task('producer', '--persistent', 'true', '--messageSize', String(meanSize(bodies)));
+    const read = await task('consumer', '--ackMode', 'CLIENT_ACKNOWLEDGE', '--batchSize', '1000');
+    // The consumer task waits until it has received --messageCount messages: exiting 0 means all of them.
+    const received = bodies.length;
+    return {
+      tool: `activemq producer / consumer (OpenWire, persistent, client acknowledgement; JVM start-up included)`,
+      records: bodies.length,
+      sendPerSecond: bodies.length / send.seconds,
+      receivePerSecond: received / read.seconds,
+      received,
+    };
+  };
+
+  describe(): string {
+    return `${this.server} (Debian package, STOMP, KahaDB); stompit ${packageVersion('stompit')}`;
+  }
+
+  async channel(name: string): Promise<Channel> {
+    const destination = `/queue/${name}`;
+    return {
+      send: (messages: Wire[]) =>
+        new Promise<void>((resolve, reject) => {
+          messages.forEach((m, i) => {
+            const last = i === messages.length - 1;
+            const frame = this.sender!.send(
+              {
+                destination,
+                persistent: 'true',
+                'content-type': 'application/json',
+                seq: String(m.seq),
+                key: m.key,
+                'sent-at': String(m.sentAt),
+              },
+              last ? { onReceipt: () => resolve(), onError: reject } : undefined,
+            );
+            frame.on('error', reject);
+            frame.end(m.body);
+          });
+        }),
+      subscribe: async (handler: Handler) => {
+        const client = await stompConnect(this.node.port);
+        client.on('error', () => undefined);
+        client.subscribe(
+          { destination, ack: 'client-individual', 'activemq.prefetchSize': '1000' },
+          (err, message) => {
+            if (err) return;
+            const h = (message as unknown as { headers: Record<string, string> }).headers;
+            const delivery = {
+              seq: Number(h.seq),
+              key: h.key ?? '',
+              sentAt: Number(h['sent-at']),
+              receivedAt: Date.now(),
+            };
+            message.readString('utf-8', () => handler(delivery, () => client.ack(message)));
+          },
+        );
+        return {
+          close: async () => {
+            client.destroy(new Error('consumer stopped'));
+          },
+        };
+      },
+    };
+  }
+
+  restart = async (): Promise<void> => {
+    this.sender?.destroy(new Error('broker restarting'));
+    await this.node.stop();
+    await this.node.start();
+    await this.connect();
+  };
+
+  async stop(): Promise<void> {
+    this.sender?.destroy(new Error('comparison finished'));
+    await this.node.stop();
+    rmSync(this.node.dir, { recursive: true, force: true });
+  }
+}
+
+export const activemq: BrokerStarter = {
+  name: 'ActiveMQ',
+  async start(progress): Promise<Availability> {
+    const home = process.env.ACTIVEMQ_HOME || '/usr/share/activemq';
+    if (!existsSync(join(home, 'bin', 'activemq.jar'))) {
+      return {
+        ok: false,
+        reason: `ActiveMQ is not installed (no ${home}/bin/activemq.jar; Debian: apt-get install activemq)`,
+      };
+    }
+    const java = await javaMajorVersion();
+    if (java === null) return { ok: false, reason: 'ActiveMQ needs Java, and java is not on the PATH' };
+    const port = envPort('COMPARE_ACTIVEMQ_PORT', 61623);
+    const node = new OwnActiveMq(home, mkdtempSync(join(tmpdir(), 'compare-activemq-')), port);
+    try {
+      progress(`starting ActiveMQ with its own configuration on 127.0.0.1:${port} (STOMP)...`);
+      await node.start();
+      const broker = new ActiveMqBroker(node);
+      await broker.connect();
+      return { ok: true, broker };
+    } catch (err) {
+      await node.stop().catch(() => undefined);
+      rmSync(node.dir, { recursive: true, force: true });
+      return { ok: false, reason: `ActiveMQ did not start: ${(err as Error).message}` };
+    }
+  },
+};

@@ -1,0 +1,233 @@
+/**
+ * Two faults of serverless-offline 13.9.0's Lambda runner, mended in node_modules at install time (`npm ci`
+ * and `npm install` run this after the build, from package.json's `prepare`):
+ *
+ * 1. Every invocation opens a MessageChannel to the handler's worker thread and never closes it. The open
+ *    port's listener holds the invocation's event, so every event ever delivered stays in memory: the
+ *    process grows by the size of everything its functions received until V8's heap limit ends it.
+ * 2. A timed-out invocation terminates the instance's worker thread but keeps the instance, whose next
+ *    invocations are posted to the dead thread and hang for the full timeout, again and again, until the
+ *    idle instance is finally dropped (60–120 s later).
+ *
+ * The mend: a channel is closed once it has answered, and every invocation waiting on a worker thread that
+ * ends (terminated, crashed) fails at once; a stopped runner is never reused, so the next invocation gets a
+ * fresh worker thread; the timeout timer is cancelled when the handler answers first; the instance lets go
+ * of its last event. serverless-offline 14 fixed both upstream but needs Serverless Framework v4.
+ *
+ * Each edit replaces one exact passage of 13.9.0; a file that already carries the mark is left alone, and
+ * any other content (another version) stops the install with a message, never a silent half-patch.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+export const PATCHED_VERSION = '13.9.0';
+const MARK = '[nginx-kafka-serverless patch]';
+
+interface Edit {
+  before: string;
+  after: string;
+}
+
+interface FilePatch {
+  file: string;
+  edits: Edit[];
+}
+
+export const PATCHES: FilePatch[] = [
+  {
+    file: 'src/lambda/handler-runner/worker-thread-runner/WorkerThreadRunner.js',
+    edits: [
+      {
+        before: `export default class WorkerThreadRunner {
+  #workerThread = null
+`,
+        after: `export default class WorkerThreadRunner {
+  #workerThread = null
+
+  // ${MARK} the invocations waiting for this worker thread: their port, and how to fail them
+  #pending = new Map()
+`,
+      },
+      {
+        before: `        workerData: {
+          codeDir,
+          functionKey,
+          handler,
+          servicePath,
+          timeout,
+        },
+      },
+    )
+  }
+`,
+        after: `        workerData: {
+          codeDir,
+          functionKey,
+          handler,
+          servicePath,
+          timeout,
+        },
+      },
+    )
+
+    // ${MARK} a worker thread that ends (terminated after a timeout, or crashed) fails what waits on it
+    const failPending = (err) => {
+      for (const fail of [...this.#pending.values()]) fail(err)
+    }
+    this.#workerThread
+      .on("error", failPending)
+      .on("exit", (code) => failPending(new Error(\`Worker stopped with exit code \${code}\`)))
+  }
+`,
+      },
+      {
+        before: `      const { port1, port2 } = new MessageChannel()
+
+      port1
+        .on("message", (value) => {
+          if (value instanceof Error) {
+            rej(value)
+            return
+          }
+
+          res(value)
+        })
+        // emitted if the worker thread throws an uncaught exception.
+        // In that case, the worker will be terminated.
+        .on("error", rej)
+        // TODO
+        .on("exit", (code) => {
+          if (code !== 0) {
+            rej(new Error(\`Worker stopped with exit code \${code}\`))
+          }
+        })
+`,
+        after: `      const { port1, port2 } = new MessageChannel()
+
+      // ${MARK} one answer per channel: the port is closed once settled, so neither the port
+      // nor the event its listener holds outlives the invocation
+      const settle = (fn, value) => {
+        this.#pending.delete(port1)
+        port1.close()
+        fn(value)
+      }
+      this.#pending.set(port1, (err) => settle(rej, err))
+      port1.on("message", (value) => settle(value instanceof Error ? rej : res, value))
+`,
+      },
+    ],
+  },
+  {
+    file: 'src/lambda/handler-runner/HandlerRunner.js',
+    edits: [
+      {
+        before: `  cleanup() {
+    // TODO console.log('handler runner cleanup')
+    return this.#runner.cleanup()
+  }
+`,
+        after: `  cleanup() {
+    // ${MARK} a stopped runner is never used again: the next invocation loads a new one
+    const runner = this.#runner
+    this.#runner = null
+    return runner?.cleanup()
+  }
+`,
+      },
+    ],
+  },
+  {
+    file: 'src/lambda/LambdaFunction.js',
+    edits: [
+      {
+        before: `  async #timeoutAndTerminate() {
+    await setTimeout(this.#timeout)
+`,
+        after: `  // ${MARK} cancelled when the handler answers first
+  async #timeoutAndTerminate(signal) {
+    await setTimeout(this.#timeout, undefined, { signal })
+`,
+      },
+      {
+        before: `    let result
+
+    try {
+      result = await Promise.race([
+        this.#handlerRunner.run(this.#event, context),
+        ...(this.#noTimeout ? [] : [this.#timeoutAndTerminate()]),
+      ])
+`,
+        after: `    let result
+    const deadline = new AbortController()
+
+    try {
+      result = await Promise.race([
+        this.#handlerRunner.run(this.#event, context),
+        ...(this.#noTimeout ? [] : [this.#timeoutAndTerminate(deadline.signal)]),
+      ])
+`,
+      },
+      {
+        before: `    } finally {
+      this.#status = "IDLE"
+`,
+        after: `    } finally {
+      // ${MARK} no timer and no event outlive the invocation
+      deadline.abort()
+      this.#event = null
+      this.#status = "IDLE"
+`,
+      },
+    ],
+  },
+];
+
+export class PatchError extends Error {}
+
+/** Applies the edits in place; returns what it did per file. Throws PatchError when a passage is not there. */
+export function patchServerlessOffline(root: string): string[] {
+  const manifest = join(root, 'package.json');
+  if (!existsSync(manifest)) {
+    throw new PatchError(`serverless-offline is not installed at ${root}: run npm ci`);
+  }
+  const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version: string };
+  if (version !== PATCHED_VERSION) {
+    throw new PatchError(
+      `serverless-offline ${version} is installed, the patch in local/offline-patches/serverless-offline.ts is for ${PATCHED_VERSION}: ` +
+        'pin serverless-offline to that version in package.json, or update the patch for the new version',
+    );
+  }
+  const done: string[] = [];
+  for (const { file, edits } of PATCHES) {
+    const path = join(root, file);
+    let text = readFileSync(path, 'utf8');
+    if (text.includes(MARK)) {
+      done.push(`${file}: already patched`);
+      continue;
+    }
+    for (const { before, after } of edits) {
+      const at = text.indexOf(before);
+      if (at === -1 || text.indexOf(before, at + 1) !== -1) {
+        throw new PatchError(
+          `${path} does not hold the passage the patch replaces exactly once (first line: ${JSON.stringify(before.split('\n')[0])}); reinstall with npm ci`,
+        );
+      }
+      text = text.slice(0, at) + after + text.slice(at + before.length);
+    }
+    writeFileSync(path, text);
+    done.push(`${file}: patched`);
+  }
+  return done;
+}
+
+if (require.main === module) {
+  try {
+    // The package exports only its entry points: its folder is two levels above src/lambda/index.js.
+    const lambda = require.resolve('serverless-offline/lambda', { paths: [process.cwd()] });
+    const root = join(dirname(lambda), '..', '..');
+    for (const line of patchServerlessOffline(root)) console.log(`serverless-offline patch: ${line}`);
+  } catch (err) {
+    console.error(`serverless-offline patch: ${(err as Error).message}`);
+    process.exit(1);
+  }
+}

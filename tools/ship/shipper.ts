@@ -1,0 +1,404 @@
+/**
+ * The shipping loop. One batch is in flight while the next one is read; nothing more is read until the
+ * batch in flight is acknowledged, so memory stays at two batches whatever the file size, and a slow or
+ * absent broker simply stops the reading (backpressure). Checkpoints are written after each acknowledgement.
+ */
+import { logger } from '../../shared/log';
+import { loadCheckpoint, saveCheckpoint, type CheckpointEntry } from './checkpoint';
+import { FileReader, findCopy, findRenamed, identityOf, sameIdentity, type ReadLine } from './file-reader';
+import type { LineGroup, Prepared, SendCounts, Sink } from './sinks';
+
+export interface ShipperOptions {
+  files: string[];
+  follow: boolean;
+  checkpointFile?: string;
+  batchSize: number;
+  batchMs: number;
+  /** Bytes per batch at most (the ingest endpoint takes 6 MB per request). */
+  batchBytes: number;
+  /** How often a followed file that reached its end is looked at again. */
+  pollMs: number;
+  /** How long a file rotated away by rename stays open after its last new line. */
+  drainMs: number;
+}
+
+export interface ShipStats {
+  files: number;
+  linesRead: number;
+  bytesRead: number;
+  sent: number;
+  rejected: number;
+  blank: number;
+  batches: number;
+  retries: number;
+  rotations: number;
+  /** Lines read but never acknowledged (the run was stopped while the broker was down). */
+  unacknowledged: number;
+}
+
+interface Touched {
+  reader: FileReader;
+  offset: number;
+  fingerprint: string;
+  /** Lines read before a copytruncate restart of the reader must not move its checkpoint. */
+  generation: number;
+}
+
+interface Batch {
+  groups: Map<string, LineGroup>;
+  lines: number;
+  bytes: number;
+  touched: Map<FileReader, Touched>;
+}
+
+export class ShipError extends Error {}
+
+export class Shipper {
+  readonly stats: ShipStats;
+  private readers: FileReader[] = [];
+  /** What the broker acknowledged, per reader: the checkpoint. */
+  private acked = new Map<FileReader, { offset: number; fingerprint: string }>();
+  private stopping = false;
+  /** The set of files changed (rotation) since the checkpoint was last written. */
+  private dirty = false;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly options: ShipperOptions,
+    private readonly sink: Sink,
+  ) {
+    this.stats = {
+      files: options.files.length,
+      linesRead: 0,
+      bytesRead: 0,
+      sent: 0,
+      rejected: 0,
+      blank: 0,
+      batches: 0,
+      retries: 0,
+      rotations: 0,
+      unacknowledged: 0,
+    };
+  }
+
+  /** Bytes written to the open files that are not read yet. */
+  lagBytes(): number {
+    let lag = 0;
+    for (const r of this.readers) {
+      if (r.finished) continue;
+      try {
+        lag += Math.max(0, r.size() - r.offset);
+      } catch {
+        /* closed meanwhile */
+      }
+    }
+    return lag;
+  }
+
+  /** Finish the batch being read, wait for the one in flight, write the checkpoint, return. */
+  stop(): void {
+    this.stopping = true;
+    this.wake?.();
+  }
+
+  /** Opens every file, resuming from the checkpoint: throws ShipError naming a file that cannot be read. */
+  open(): void {
+    const saved = this.options.checkpointFile ? loadCheckpoint(this.options.checkpointFile) : [];
+    for (const path of this.options.files) {
+      let current;
+      try {
+        current = identityOf(path);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        throw new ShipError(
+          code === 'ENOENT'
+            ? `${path}: no such file; check the path (follow mode waits for new lines, not for a file to appear)`
+            : `${path}: cannot read it (${code ?? (err as Error).message})`,
+        );
+      }
+      if (!current.isFile) throw new ShipError(`${path}: not a regular file; name the access log itself`);
+      try {
+        new FileReader(path, path, 0).close();
+      } catch (err) {
+        throw new ShipError(`${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? err})`);
+      }
+      let resumedCurrent = false;
+      for (const entry of saved.filter((e) => e.path === path)) {
+        if (sameIdentity(entry, current)) {
+          resumedCurrent = true;
+          this.resume(path, path, entry, 'live');
+        } else {
+          const renamed = findRenamed(path, entry);
+          if (renamed) this.resume(path, renamed, entry, 'draining');
+          else {
+            logger.warn('ship.rotated_file_gone', {
+              path,
+              file: entry.file,
+              offset: entry.offset,
+              note: 'the file read before the restart was rotated and removed; lines after this offset in it were not shipped',
+            });
+          }
+        }
+      }
+      if (!resumedCurrent) this.add(new FileReader(path, path, 0), 0);
+    }
+  }
+
+  private add(reader: FileReader, ackedOffset: number): void {
+    // Rotated files first: their lines are older.
+    if (reader.role === 'live') this.readers.push(reader);
+    else this.readers.unshift(reader);
+    this.acked.set(reader, { offset: ackedOffset, fingerprint: reader.fingerprint(ackedOffset) });
+    this.dirty = true;
+  }
+
+  private resume(path: string, file: string, entry: CheckpointEntry, role: 'live' | 'draining'): void {
+    let reader: FileReader;
+    try {
+      reader = new FileReader(path, file, 0, role);
+    } catch (err) {
+      throw new ShipError(`${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? err})`);
+    }
+    if (reader.size() >= entry.offset && reader.fingerprint(entry.offset) === entry.fingerprint) {
+      reader.close();
+      this.add(new FileReader(path, file, entry.offset, role), entry.offset);
+      return;
+    }
+    // Truncated (copytruncate while we were stopped) or another file on the same inode.
+    reader.close();
+    this.truncated(path, entry.offset, entry.fingerprint);
+    this.add(new FileReader(path, file, 0, role), 0);
+  }
+
+  /** After copytruncate: ship the rest of the copy from `offset`, if the copy can be found. */
+  private truncated(path: string, offset: number, fingerprint: string): void {
+    this.stats.rotations++;
+    const copy = offset > 0 ? findCopy(path, offset, fingerprint) : undefined;
+    if (copy) {
+      logger.info('ship.truncated', { path, copy, offset });
+      this.add(new FileReader(path, copy, offset, 'copy'), offset);
+    } else if (offset > 0) {
+      logger.warn('ship.truncated', {
+        path,
+        offset,
+        note: 'no copy of the truncated file found beside it; reading the file again from its start',
+      });
+    }
+  }
+
+  /** Follow mode, a reader at its end: rotation, truncation, or closing a drained file. */
+  private look(reader: FileReader): void {
+    if (reader.role === 'copy') {
+      this.finish(reader);
+      return;
+    }
+    if (reader.role === 'draining') {
+      if (Date.now() - reader.lastDataAt >= this.options.drainMs) this.finish(reader);
+      return;
+    }
+    let now;
+    try {
+      now = identityOf(reader.label);
+    } catch {
+      return; // renamed and not yet recreated: keep reading the old file
+    }
+    if (!sameIdentity(now, reader.identity)) {
+      this.stats.rotations++;
+      logger.info('ship.rotated', { path: reader.label, offset: reader.offset });
+      reader.role = 'draining';
+      reader.lastDataAt = Date.now();
+      this.add(new FileReader(reader.label, reader.label, 0), 0);
+      return;
+    }
+    if (reader.truncated()) {
+      const offset = reader.offset;
+      const fingerprint = reader.knownFingerprint;
+      reader.restart();
+      this.acked.set(reader, { offset: 0, fingerprint: '' });
+      this.dirty = true;
+      this.truncated(reader.label, offset, fingerprint);
+    }
+  }
+
+  /** Waits `ms`, or less when stop() is called meanwhile. */
+  private async pause(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.wake = resolve;
+      setTimeout(resolve, ms);
+    });
+    this.wake = undefined;
+  }
+
+  private finish(reader: FileReader): void {
+    reader.finished = true;
+    this.dirty = true;
+  }
+
+  private newBatch(): Batch {
+    return { groups: new Map(), lines: 0, bytes: 0, touched: new Map() };
+  }
+
+  private append(batch: Batch, reader: FileReader, lines: ReadLine[]): void {
+    if (lines.length === 0) return;
+    let group = batch.groups.get(reader.label);
+    if (!group) {
+      group = { path: reader.label, lines: [], files: [], starts: [] };
+      batch.groups.set(reader.label, group);
+    }
+    for (const line of lines) {
+      group.lines.push(line.text);
+      group.files.push(reader.file);
+      group.starts.push(line.start);
+      batch.bytes += line.end - line.start;
+    }
+    batch.lines += lines.length;
+    this.stats.linesRead += lines.length;
+    this.stats.bytesRead += lines[lines.length - 1]!.end - lines[0]!.start;
+    batch.touched.set(reader, {
+      reader,
+      offset: reader.offset,
+      fingerprint: '',
+      generation: reader.generation,
+    });
+  }
+
+  /** Reads the next batch: full, or old enough, or (not following) everything there is. */
+  private async collect(): Promise<Batch> {
+    const { batchSize, batchBytes, batchMs, pollMs, follow } = this.options;
+    const batch = this.newBatch();
+    let deadline = Number.POSITIVE_INFINITY;
+    for (;;) {
+      let progressed = false;
+      for (const reader of [...this.readers]) {
+        if (reader.finished) continue;
+        if (batch.lines >= batchSize || batch.bytes >= batchBytes) break;
+        const { lines, eof } = reader.read(batchSize - batch.lines, batchBytes - batch.bytes);
+        this.append(batch, reader, lines);
+        if (lines.length > 0) {
+          progressed = true;
+          if (deadline === Number.POSITIVE_INFINITY) deadline = Date.now() + batchMs;
+        }
+        if (!eof) continue;
+        if (!follow || reader.role !== 'live') {
+          // The file gets no more bytes: its unfinished last line is a line.
+          if (!follow || reader.role === 'copy' || Date.now() - reader.lastDataAt >= this.options.drainMs) {
+            const partial = reader.takePartial();
+            if (partial) this.append(batch, reader, [partial]);
+          }
+        }
+        if (!follow) this.finish(reader);
+        else this.look(reader);
+      }
+      const full = batch.lines >= batchSize || batch.bytes >= batchBytes;
+      const allDone = this.readers.every((r) => r.finished);
+      if (full || (!follow && allDone) || this.stopping) break;
+      if (batch.lines > 0 && Date.now() >= deadline) break;
+      if (!progressed) {
+        await this.pause(Math.min(pollMs, deadline - Date.now()));
+      } else {
+        // Let the batch in flight make progress on the network between reads.
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    }
+    for (const touched of batch.touched.values())
+      touched.fingerprint = touched.reader.fingerprint(touched.offset);
+    for (const reader of this.readers) if (reader.finished) reader.close();
+    return batch;
+  }
+
+  /** Sends one prepared batch until the broker takes it: backoff from 0.5 s to 10 s, forever unless stopped. */
+  private async deliver(prepared: Prepared): Promise<boolean> {
+    let wait = 500;
+    for (;;) {
+      try {
+        await prepared.send();
+        return true;
+      } catch (err) {
+        // Retrying cannot help a request the broker refuses as such (too large, not authorised, ...).
+        const e = err as { fatal?: boolean; name?: string; retriable?: boolean; message: string };
+        if (e.fatal || (e.name === 'KafkaJSProtocolError' && e.retriable === false)) {
+          throw new ShipError(`${this.sink.target} refused a batch: ${e.message}`);
+        }
+        if (this.stopping) {
+          logger.error('ship.send_failed', { target: this.sink.target, error: err });
+          return false;
+        }
+        this.stats.retries++;
+        logger.warn('ship.send_retry', { target: this.sink.target, inMs: wait, error: err });
+        await this.pause(wait);
+        wait = Math.min(wait * 2, 10000);
+      }
+    }
+  }
+
+  private commit(batch: Batch, counts: SendCounts): void {
+    this.stats.sent += counts.accepted;
+    this.stats.rejected += counts.rejected;
+    this.stats.blank += counts.blank;
+    this.stats.batches++;
+    for (const t of batch.touched.values()) {
+      if (t.generation === t.reader.generation) {
+        this.acked.set(t.reader, { offset: t.offset, fingerprint: t.fingerprint });
+      }
+    }
+    this.writeCheckpoint();
+  }
+
+  private writeCheckpoint(): void {
+    this.dirty = false;
+    // A rotated file read to its end, every line acknowledged, leaves the checkpoint; the file a path names
+    // stays, with its offset, so the next run starts there.
+    this.readers = this.readers.filter(
+      (r) => !(r.finished && r.role !== 'live' && this.acked.get(r)!.offset >= r.offset),
+    );
+    for (const reader of [...this.acked.keys()])
+      if (!this.readers.includes(reader)) this.acked.delete(reader);
+    if (!this.options.checkpointFile) return;
+    saveCheckpoint(
+      this.options.checkpointFile,
+      this.readers.map((r) => ({
+        path: r.label,
+        file: r.file,
+        dev: r.identity.dev,
+        ino: r.identity.ino,
+        ...this.acked.get(r)!,
+      })),
+    );
+  }
+
+  async run(): Promise<ShipStats> {
+    let inFlight: { batch: Batch; prepared: Prepared; delivery: Promise<boolean> } | undefined;
+    const settle = async (): Promise<boolean> => {
+      if (!inFlight) return true;
+      const { batch, prepared, delivery } = inFlight;
+      inFlight = undefined;
+      if (!(await delivery)) {
+        this.stats.unacknowledged += batch.lines;
+        return false;
+      }
+      this.commit(batch, prepared.counts);
+      return true;
+    };
+    try {
+      for (;;) {
+        const batch = await this.collect();
+        // Parse and encode this batch while the previous one is still on its way.
+        const prepared = batch.lines > 0 ? this.sink.prepare([...batch.groups.values()]) : undefined;
+        if (!(await settle())) {
+          this.stats.unacknowledged += batch.lines;
+          break;
+        }
+        if (prepared) {
+          inFlight = { batch, prepared, delivery: this.deliver(prepared) };
+        } else if (this.dirty) {
+          this.writeCheckpoint();
+        }
+        if (batch.lines === 0 && (this.stopping || this.readers.every((r) => r.finished))) break;
+      }
+      await settle();
+    } finally {
+      for (const reader of this.readers) reader.close();
+    }
+    return this.stats;
+  }
+}

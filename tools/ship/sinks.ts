@@ -1,0 +1,211 @@
+/**
+ * Where shipped lines go: straight to Kafka through the same shared code as the ingest function (parse,
+ * encode, key, dead-letter, acknowledged send), or to the ingest function's HTTP endpoint.
+ */
+import type { Message, TopicMessages } from 'kafkajs';
+import type { PipelineConfig } from '../../shared/config';
+import { prepareLines } from '../../shared/ingest/ingest-lines';
+import { createKafka } from '../../shared/kafka/client';
+import { logger } from '../../shared/log';
+import type { CompiledLogFormat } from '../../shared/nginx/log-format';
+import { shipProducer, type ShipClientName, type ShipProducer } from './kafka-clients';
+import { sendFor, type Send } from './signed-request';
+
+/** The lines of one batch that came from one followed path. */
+export interface LineGroup {
+  /** The path the user named; records carry `source: file:<path>`. */
+  path: string;
+  lines: string[];
+  /**
+   * Per line, the file actually read (the path itself, or a rotated name) and the byte offset where the line
+   * starts in it: plain values, so only a rejected line pays for the text of its dead-letter position.
+   */
+  files: string[];
+  starts: number[];
+}
+
+export interface SendCounts {
+  accepted: number;
+  rejected: number;
+  blank: number;
+}
+
+/** A batch turned into what goes on the wire, built once so a retry resends the very same thing. */
+export interface Prepared {
+  counts: SendCounts;
+  send(): Promise<void>;
+}
+
+export interface Sink {
+  /** Where to, for messages. */
+  readonly target: string;
+  /** Fails with a StartError when the destination does not answer or lacks what it needs. */
+  start(): Promise<void>;
+  prepare(groups: LineGroup[]): Prepared;
+  stop(): Promise<void>;
+}
+
+export class StartError extends Error {}
+
+/** `byte 1234`, or `access.log.1 byte 1234` for a line read from a rotated file. */
+export function positionOf(group: LineGroup, index: number): string {
+  const file = group.files[index]!;
+  return file === group.path ? `byte ${group.starts[index]}` : `${file} byte ${group.starts[index]}`;
+}
+
+export class KafkaSink implements Sink {
+  readonly target: string;
+  private producer: ShipProducer | undefined;
+
+  constructor(
+    private readonly config: PipelineConfig,
+    private readonly format: CompiledLogFormat,
+    /** `--client`; unset: kafkajs (kafka-clients.ts says why). */
+    private readonly client?: ShipClientName,
+  ) {
+    this.target = `Kafka ${config.brokers.join(',')} topic ${config.topic}`;
+  }
+
+  async start(): Promise<void> {
+    // A short check first: the producer's own retries take a minute before they give up.
+    const admin = createKafka(this.config, {
+      retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1000 },
+    }).admin();
+    try {
+      await admin.connect();
+    } catch (err) {
+      throw new StartError(
+        `cannot reach Kafka at ${this.config.brokers.join(',')} (${(err as Error).message}); start a broker with ` +
+          '`npm run kafka:start` or point KAFKA_BROKERS at one',
+      );
+    }
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = [this.config.topic, this.config.deadLetterTopic].filter((t) => !existing.has(t));
+      if (missing.length > 0) {
+        throw new StartError(
+          `topic ${missing.join(' and ')} does not exist on ${this.config.brokers.join(',')}; create it ` +
+            '(`npm run kafka:start` creates nginx_logs and nginx_logs_dlq) or set KAFKA_TOPIC / KAFKA_DLQ_TOPIC',
+        );
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    const { producer, note } = await shipProducer(this.config, this.client);
+    if (note) logger.warn('ship.client', { client: producer.name, note });
+    this.producer = producer;
+    await producer.connect();
+  }
+
+  /** The Kafka client in use, once started. */
+  get clientName(): ShipClientName | undefined {
+    return this.producer?.name;
+  }
+
+  prepare(groups: LineGroup[]): Prepared {
+    const counts: SendCounts = { accepted: 0, rejected: 0, blank: 0 };
+    const records: Message[] = [];
+    const deadLetters: Message[] = [];
+    for (const group of groups) {
+      const batch = prepareLines(
+        group.lines,
+        { source: `file:${group.path}`, logFormat: this.format.name },
+        this.format.parse,
+        (i) => positionOf(group, i),
+      );
+      records.push(...batch.records);
+      deadLetters.push(...batch.deadLetters);
+      counts.accepted += batch.result.accepted;
+      counts.rejected += batch.result.rejected;
+      counts.blank += batch.result.blank;
+    }
+    // One array for every attempt: the producer knows a retry of it and resends only what was not stored.
+    const batch: TopicMessages[] = [
+      { topic: this.config.topic, messages: records },
+      { topic: this.config.deadLetterTopic, messages: deadLetters },
+    ].filter((t) => t.messages.length > 0);
+    return { counts, send: () => this.producer!.send(batch) };
+  }
+
+  async stop(): Promise<void> {
+    await this.producer?.disconnect();
+  }
+}
+
+/** Statuses worth retrying: the endpoint or the broker behind it is busy or down. */
+const RETRIABLE = new Set([408, 429, 500, 502, 503, 504]);
+
+export class HttpSink implements Sink {
+  readonly target: string;
+
+  /** `send` defaults to SigV4-signed requests for https (the aws stage's IAM auth), plain ones for http. */
+  constructor(
+    private readonly url: URL,
+    private readonly send: Send = sendFor(url),
+  ) {
+    this.target = url.toString();
+  }
+
+  async start(): Promise<void> {
+    // An empty POST costs nothing: a live ingest endpoint answers 400 "request body is empty".
+    let response: Response;
+    try {
+      response = await this.send(this.url, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: '',
+      });
+    } catch (err) {
+      throw new StartError(
+        `cannot reach the ingest endpoint ${this.url} (${(err as Error).cause ?? (err as Error).message}); ` +
+          'start it with `npm run offline` or check --to',
+      );
+    }
+    await response.text();
+    if (response.status === 401 || response.status === 403) {
+      throw new StartError(
+        `${this.url} refused the request (${response.status}): its POST routes need IAM; the AWS credentials in use ` +
+          'need execute-api:Invoke on the route (see docs/deploy-aws.md, "Who can call what")',
+      );
+    }
+    if (response.status === 404 || response.status === 405) {
+      throw new StartError(
+        `${this.url} answered ${response.status}: no ingest endpoint there; check --to (e.g. http://localhost:3000/ingest)`,
+      );
+    }
+  }
+
+  prepare(groups: LineGroup[]): Prepared {
+    const counts: SendCounts = { accepted: 0, rejected: 0, blank: 0 };
+    // The endpoint refuses a body without a line (400): blank-only groups are counted here instead.
+    const blankOnly = groups.filter((g) => g.lines.every((l) => l.trim().length === 0));
+    const blank = blankOnly.reduce((sum, g) => sum + g.lines.length, 0);
+    const bodies = groups.filter((g) => !blankOnly.includes(g)).map((g) => g.lines.join('\n') + '\n');
+    return {
+      counts,
+      send: async () => {
+        counts.accepted = counts.rejected = 0;
+        counts.blank = blank;
+        for (const body of bodies) {
+          const response = await this.send(this.url, {
+            method: 'POST',
+            headers: { 'content-type': 'text/plain' },
+            body,
+          });
+          const text = await response.text();
+          if (response.status !== 200) {
+            const error = new Error(`${this.url} answered ${response.status}: ${text.slice(0, 300)}`);
+            if (!RETRIABLE.has(response.status)) (error as Error & { fatal?: boolean }).fatal = true;
+            throw error;
+          }
+          const result = JSON.parse(text) as SendCounts;
+          counts.accepted += result.accepted;
+          counts.rejected += result.rejected;
+          counts.blank += result.blank;
+        }
+      },
+    };
+  }
+
+  async stop(): Promise<void> {}
+}
