@@ -16,22 +16,10 @@ import { parseKafkaEventDefinition, type RawKafkaEvent } from '../../src/kafka-e
 import { KafkaEventSource, type SourceLog } from '../../src/kafka-event-source';
 import { MAX_PAYLOAD_BYTES } from '../../src/lambda-events/kafka-event';
 import { FAILURE_HEADER, type OnFailureRecord } from '../../src/lambda-events/on-failure-record';
-import {
-  MSK_EVENT_SCHEMA,
-  SELF_MANAGED_EVENT_SCHEMA,
-  validate,
-} from '../../../../test/helpers/kafka-event-schema';
-import {
-  brokers,
-  createTopics,
-  header,
-  readTopic,
-  testKafka,
-  uniqueName,
-  withAdmin,
-} from '../../../../test/helpers/kafka';
-import { eventSourceFixture } from '../../../../test/helpers/event-sources';
-import { waitFor } from '../../../../test/helpers/wait';
+import { MSK_EVENT_SCHEMA, SELF_MANAGED_EVENT_SCHEMA, validate } from '../helpers/kafka-event-schema';
+import { brokers, createTopics, header, readTopic, testKafka, uniqueName, withAdmin } from '../helpers/kafka';
+import { eventSourceFixture } from '../helpers/event-sources';
+import { waitFor } from '../helpers/wait';
 
 jest.setTimeout(60000);
 

@@ -5,10 +5,10 @@
 import type { MSKEvent, MSKRecord } from 'aws-lambda';
 import { parseKafkaEventDefinition } from '../../src/kafka-event-definition';
 import { KafkaEventSource, type SourceLog } from '../../src/kafka-event-source';
-import { brokers, createTopics, testKafka, uniqueName, withAdmin } from '../../../../test/helpers/kafka';
-import { eventSourceFixture } from '../../../../test/helpers/event-sources';
-import { waitForGroupDrained } from '../../../../test/helpers/quiescence';
-import { waitFor } from '../../../../test/helpers/wait';
+import { brokers, createTopics, testKafka, uniqueName, withAdmin } from '../helpers/kafka';
+import { eventSourceFixture } from '../helpers/event-sources';
+import { waitForGroupDrained } from '../helpers/quiescence';
+import { waitFor } from '../helpers/wait';
 
 // Each count waits for the group to be still (test/helpers/quiescence.ts) after the last record arrived.
 jest.setTimeout(30000);

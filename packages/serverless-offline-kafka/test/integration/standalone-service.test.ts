@@ -23,27 +23,14 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { MSKEvent, MSKRecord, SelfManagedKafkaEvent } from 'aws-lambda';
-import { ROOT } from '../../../../test/helpers/fixtures';
-import {
-  brokers,
-  createTopics,
-  header,
-  readTopic,
-  testKafka,
-  uniqueName,
-} from '../../../../test/helpers/kafka';
-import {
-  MSK_EVENT_SCHEMA,
-  SELF_MANAGED_EVENT_SCHEMA,
-  validate,
-} from '../../../../test/helpers/kafka-event-schema';
-import { startOffline, type RunningOffline } from '../../../../test/helpers/offline';
-import { freePort } from '../../../../test/helpers/ports';
-import { settledRecordCount, waitForGroupDrained } from '../../../../test/helpers/quiescence';
-import { waitFor } from '../../../../test/helpers/wait';
+import { brokers, createTopics, header, readTopic, testKafka, uniqueName } from '../helpers/kafka';
+import { MSK_EVENT_SCHEMA, SELF_MANAGED_EVENT_SCHEMA, validate } from '../helpers/kafka-event-schema';
+import { freePort, startOffline, type RunningOffline } from '../helpers/offline';
+import { settledRecordCount, waitForGroupDrained } from '../helpers/quiescence';
+import { waitFor } from '../helpers/wait';
 import type { OnFailureRecord } from '../../src/lambda-events/on-failure-record';
 import { FAILURE_HEADER } from '../../src/lambda-events/on-failure-record';
 
@@ -52,6 +39,14 @@ jest.setTimeout(300000);
 
 const run = promisify(execFile);
 const PACKAGE = join(__dirname, '..', '..');
+/** Where a dev dependency or peer of this package is installed: node_modules/<name> found upward, as Node looks. */
+function installedDir(name: string): string {
+  for (let dir = PACKAGE; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name);
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) throw new Error(`${name} is not installed above ${PACKAGE}: run npm install`);
+  }
+}
 const RECORDS = 40;
 const BATCH_SIZE = 7;
 const CLUSTER_ARN =
@@ -179,7 +174,7 @@ beforeAll(async () => {
     { cwd: dir },
   );
   for (const peer of ['serverless', 'serverless-offline']) {
-    symlinkSync(join(ROOT, 'node_modules', peer), join(dir, 'node_modules', peer), 'dir');
+    symlinkSync(installedDir(peer), join(dir, 'node_modules', peer), 'dir');
   }
   await createTopics([
     { topic, partitions: 3 },
@@ -235,10 +230,10 @@ export const used = [flows, count, hooks, plugin];
 
 async function typeCheck(source: string): Promise<{ ok: boolean; output: string }> {
   writeFileSync(join(dir, 'typed-use.ts'), source);
-  const tsc = require.resolve('typescript/bin/tsc', { paths: [ROOT] });
+  const tsc = require.resolve('typescript/bin/tsc', { paths: [PACKAGE] });
   const options = ['--noEmit', '--strict', '--module', 'node16', '--moduleResolution', 'node16'];
-  // Node's own types from this repository: the service installs no @types/node.
-  const nodeTypes = ['--typeRoots', join(ROOT, 'node_modules', '@types'), '--types', 'node'];
+  // Node's own types from this package's dev install: the service installs no @types/node.
+  const nodeTypes = ['--typeRoots', dirname(installedDir('@types/node')), '--types', 'node'];
   try {
     await run(process.execPath, [tsc, ...options, '--target', 'es2022', ...nodeTypes, 'typed-use.ts'], {
       cwd: dir,

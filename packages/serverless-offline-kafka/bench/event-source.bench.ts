@@ -1,16 +1,17 @@
 /**
  * Records per second that the local Kafka event source delivers into a no-op function, side by side with
- * `kcat -C` reading the same topic from the beginning on the same broker. Needs a running broker
- * (`npm run kafka:start`; KAFKA_BROKERS or LOCAL_KAFKA_PORT pick it). Flags: --records=N (default
- * 200000), --partitions=N (default 3), --size=BYTES of each value (default 300).
+ * `kcat -C` reading the same topic from the beginning on the same broker. Needs a running broker:
+ * --brokers=host:port (or KAFKA_BROKERS; 127.0.0.1:9092 by default). Flags: --records=N (default 200000),
+ * --partitions=N (default 3), --size=BYTES of each value (default 300).
+ *
+ *   npm run bench -w serverless-offline-kafka -- --records=100000
+ *
+ * The project's `npm run bench` runs it too, beside its other benchmarks.
  */
 import { randomUUID } from 'node:crypto';
-import { kafkaAnswers } from '../../local/kafka/launcher';
-import { createKafka } from '../../shared/kafka/client';
 import { parseKafkaEventDefinition } from 'serverless-offline-kafka/event-definition';
 import { KafkaEventSource, type SourceLog } from 'serverless-offline-kafka/event-source';
-import type { Benchmark } from './run';
-import { benchBrokers, count, flag, measureCommand, table } from './lib';
+import { benchBrokers, benchKafka, brokerAnswers, count, countLines, flag, machineLine, table } from './lib';
 
 const quiet: SourceLog = {
   notice: () => undefined,
@@ -18,9 +19,14 @@ const quiet: SourceLog = {
   error: (l) => console.error(l),
 };
 
-async function fill(topic: string, records: number, partitions: number, size: number): Promise<void> {
-  const brokers = benchBrokers();
-  const kafka = createKafka({ brokers, clientId: 'bench' });
+async function fill(
+  brokers: string[],
+  topic: string,
+  records: number,
+  partitions: number,
+  size: number,
+): Promise<void> {
+  const kafka = benchKafka(brokers, 'bench');
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -59,8 +65,12 @@ interface SourceRun {
   steadySeconds: number;
 }
 
-async function viaEventSource(topic: string, records: number, batchSize: number): Promise<SourceRun> {
-  const brokers = benchBrokers();
+async function viaEventSource(
+  brokers: string[],
+  topic: string,
+  records: number,
+  batchSize: number,
+): Promise<SourceRun> {
   const definition = parseKafkaEventDefinition(
     'bench',
     'msk',
@@ -73,7 +83,7 @@ async function viaEventSource(topic: string, records: number, batchSize: number)
   const finished = new Promise<void>((resolve) => (done = resolve));
   const source = new KafkaEventSource(
     definition,
-    createKafka({ brokers, clientId: 'bench-source' }),
+    benchKafka(brokers, 'bench-source'),
     brokers,
     async (event) => {
       first ??= process.hrtime.bigint();
@@ -92,25 +102,25 @@ async function viaEventSource(topic: string, records: number, batchSize: number)
   return { seconds: Number(ended - started) / 1e9, steadySeconds: Number(ended - first!) / 1e9 };
 }
 
-const bench: Benchmark = {
+const bench = {
   title: 'local Kafka event source into a no-op function vs kcat -C, records/s on the same topic',
-  async run(args) {
+  async run(args: string[]): Promise<void> {
     const records = flag(args, 'records', 200000);
     const partitions = flag(args, 'partitions', 3);
     const size = flag(args, 'size', 300);
-    const brokers = benchBrokers();
-    if (!(await kafkaAnswers(brokers))) {
+    const brokers = benchBrokers(args);
+    if (!(await brokerAnswers(brokers))) {
       throw new Error(
-        `no Kafka broker at ${brokers.join(',')}: start one with \`npm run kafka:start\` (or set KAFKA_BROKERS)`,
+        `no Kafka broker at ${brokers.join(',')}: start one, or name it with --brokers=host:port (or KAFKA_BROKERS)`,
       );
     }
     const topic = `bench-event-source-${randomUUID().slice(0, 8)}`;
     console.log(
       `${count(records)} records of ~${size} bytes in ${partitions} partitions of ${topic} on ${brokers.join(',')}\n`,
     );
-    await fill(topic, records, partitions, size);
+    await fill(brokers, topic, records, partitions, size);
 
-    const kcat = await measureCommand('kcat', [
+    const kcat = await countLines('kcat', [
       '-C',
       '-b',
       brokers[0]!,
@@ -122,7 +132,7 @@ const bench: Benchmark = {
       '-q',
     ]);
     if (kcat.exitCode !== 0) throw new Error(`kcat failed (${kcat.exitCode}): ${kcat.stderr.trim()}`);
-    const kcatRecords = kcat.stdout.split('\n').length - 1;
+    const kcatRecords = kcat.lines;
     if (kcatRecords !== records) throw new Error(`kcat read ${kcatRecords} records, expected ${records}`);
 
     const rows: Array<Array<string | number>> = [
@@ -138,7 +148,7 @@ const bench: Benchmark = {
       '',
     ]);
     for (const batchSize of [100, 1000, 10000]) {
-      const run = await viaEventSource(topic, records, batchSize);
+      const run = await viaEventSource(brokers, topic, records, batchSize);
       const rate = records / run.seconds;
       rows.push([
         `event source, batchSize ${batchSize}`,
@@ -158,3 +168,14 @@ const bench: Benchmark = {
 };
 
 export = bench;
+
+if (require.main === module) {
+  console.log(`# ${bench.title}\n\n${machineLine()}\n`);
+  bench.run(process.argv.slice(2)).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(`bench: ${(err as Error).message}`);
+      process.exit(1);
+    },
+  );
+}
