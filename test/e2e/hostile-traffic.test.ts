@@ -13,10 +13,11 @@
  *   dashboard's 500 ms floor.
  * - A user agent carrying CR LF and a header adds no header to the record or to an HTTP answer; log text
  *   shaped like Redis keys or Lua touches no key but the panels' members.
- * - The stack runs with HTTP_AUTH=on, so serverless offline puts the read authorizer in front of GET /stats
+ * - The main stack runs with HTTP_AUTH=on, so serverless offline puts the read authorizer in front of GET /stats
  *   and /dashboard: no token is answered 401 saying what to send, a wrong one 403, the token as a header or
  *   as the cookie 200, and the dashboard in Chromium loads its data with the cookie. POST /ingest stays open
- *   (serverless offline cannot check SigV4). CORS answers the one listed origin only.
+ *   (serverless offline cannot check SigV4). CORS answers the one listed origin only. A second stack with
+ *   the defaults (auth off, no origin listed) serves both routes without a token and no origin CORS headers.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -458,5 +459,40 @@ describe('CORS: the listed origin only, never with credentials', () => {
     });
     expect(response.status).toBe(200);
     expect(cors(response)).toEqual({ origin: LISTED_ORIGIN, credentials: null });
+  });
+});
+
+describe('the defaults: auth off, no CORS origin listed', () => {
+  let open: AnalyticsStack;
+
+  beforeAll(async () => {
+    // Its own topics and store prefix, so its consumer groups never join the main stack's.
+    open = await startAnalyticsStack('defaults', { HTTP_AUTH: 'off', READ_TOKEN: '', CORS_ORIGINS: '' });
+  });
+
+  afterAll(async () => {
+    expect(await open.stop()).toBe(0);
+  });
+
+  it('serves /stats and /dashboard without a token, and answers no origin with CORS headers', async () => {
+    const { url } = open.offline;
+    expect((await fetch(`${url}/stats?top=1`)).status).toBe(200);
+    expect((await fetch(`${url}/dashboard`)).status).toBe(200);
+    const foreign = { origin: 'http://localhost:8080' };
+    const responses = [
+      await fetch(`${url}/stats?top=1`, { headers: foreign }),
+      await fetch(`${url}/stats`, {
+        method: 'OPTIONS',
+        headers: { ...foreign, 'access-control-request-method': 'GET' },
+      }),
+      await fetch(`${url}/ingest`, {
+        method: 'OPTIONS',
+        headers: { ...foreign, 'access-control-request-method': 'POST' },
+      }),
+    ];
+    for (const response of responses) {
+      expect(response.headers.get('access-control-allow-origin')).toBeNull();
+      expect(response.headers.get('access-control-allow-credentials')).toBeNull();
+    }
   });
 });
