@@ -1,8 +1,11 @@
 /** GET /dashboard: the live traffic dashboard page (it polls GET /stats). */
-import type { APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResult } from 'aws-lambda';
 import { DASHBOARD_HTML } from '../shared/dashboard/page';
+import { missingReadToken } from '../shared/http/read-token';
 
-export async function handler(): Promise<APIGatewayProxyResult> {
+export async function handler(event: Partial<APIGatewayProxyEventV2> = {}): Promise<APIGatewayProxyResult> {
+  const refused = missingReadToken(event, 'GET /dashboard');
+  if (refused) return refused;
   return {
     statusCode: 200,
     headers: {

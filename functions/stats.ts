@@ -1,6 +1,7 @@
 /** GET /stats[?top=10&minutes=60]: the traffic panels as JSON, read from the store. */
 import type { APIGatewayProxyEventV2, APIGatewayProxyResult } from 'aws-lambda';
 import { QueryError, wholeNumbers } from '../shared/http/query';
+import { missingReadToken } from '../shared/http/read-token';
 import { httpError, json } from '../shared/http/response';
 import { logger } from '../shared/log';
 import { KEEP_SECONDS, readStats, storePrefix } from '../shared/store/analytics-store';
@@ -12,6 +13,8 @@ const QUERY = {
 };
 
 export async function handler(event: Partial<APIGatewayProxyEventV2> = {}): Promise<APIGatewayProxyResult> {
+  const refused = missingReadToken(event, 'GET /stats');
+  if (refused) return refused;
   try {
     const { top, minutes } = wholeNumbers(event.queryStringParameters, QUERY, event.rawQueryString);
     const stats = await readStats(sharedRedis(), storePrefix(), { top, minutes });

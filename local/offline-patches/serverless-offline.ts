@@ -1,6 +1,6 @@
 /**
- * Two faults of serverless-offline 13.9.0's Lambda runner, mended in node_modules at install time (`npm ci`
- * and `npm install` run this after the build, from package.json's `prepare`):
+ * Faults of serverless-offline 13.9.0, mended in node_modules at install time (`npm ci` and `npm install` run
+ * this after the build, from package.json's `prepare`). Two are in its Lambda runner:
  *
  * 1. Every invocation opens a MessageChannel to the handler's worker thread and never closes it. The open
  *    port's listener holds the invocation's event, so every event ever delivered stays in memory: the
@@ -13,6 +13,12 @@
  * ends (terminated, crashed) fails at once; a stopped runner is never reused, so the next invocation gets a
  * fresh worker thread; the timeout timer is cancelled when the handler answers first; the instance lets go
  * of its last event. serverless-offline 14 fixed both upstream but needs Serverless Framework v4.
+ *
+ * 3. CORS of an HTTP API (`provider.httpApi.cors`): the allow-list was applied to preflights only; every
+ *    other request from any Origin got `Access-Control-Allow-Origin: <that origin>`. API Gateway sends no
+ *    CORS header to an origin that is not on the list, preflight or not; so does the mended server. An empty
+ *    list (the local default) stopped the server at startup (hapi refuses an empty origin list); it now
+ *    allows no origin.
  *
  * Each edit replaces one exact passage of 13.9.0; a file that already carries the mark is left alone, and
  * any other content (another version) stops the install with a message, never a silent half-patch.
@@ -132,6 +138,52 @@ export const PATCHES: FilePatch[] = [
     this.#runner = null
     return runner?.cleanup()
   }
+`,
+      },
+    ],
+  },
+  {
+    file: 'src/events/http/HttpServer.js',
+    edits: [
+      {
+        before: `          if (request.method === "options") {
+            response.statusCode = 204
+            const allowAllOrigins =
+              httpApiCors.allowedOrigins.length === 1 &&
+              httpApiCors.allowedOrigins[0] === "*"
+            if (
+              !allowAllOrigins &&
+              !httpApiCors.allowedOrigins.includes(request.headers.origin)
+            ) {
+              return h.continue
+            }
+          }
+`,
+        after: `          if (request.method === "options") {
+            response.statusCode = 204
+          }
+          // ${MARK} an origin not on the list gets no CORS header, whatever the method
+          const allowAllOrigins =
+            httpApiCors.allowedOrigins.length === 1 &&
+            httpApiCors.allowedOrigins[0] === "*"
+          if (
+            !allowAllOrigins &&
+            !httpApiCors.allowedOrigins.includes(request.headers.origin)
+          ) {
+            return h.continue
+          }
+`,
+      },
+      {
+        before: `        origin: httpApiCors.allowedOrigins || [],
+      }
+    }
+`,
+        after: `        origin: httpApiCors.allowedOrigins || [],
+      }
+      // ${MARK} an empty allow-list allows nothing: hapi's own CORS stays off (it refuses an empty list)
+      if (cors.origin.length === 0) cors = null
+    }
 `,
       },
     ],

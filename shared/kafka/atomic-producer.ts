@@ -13,6 +13,11 @@
  *   nothing twice (test/cluster counts it).
  * - Answers come fast: the client retries for a few seconds, and a request that is not sent within
  *   PRODUCE_DEADLINE_MS fails with the broker named as the cause, well inside Lambda's 30 s timeout.
+ * - A commit that is sent but not answered (the broker died or froze) is settled, not guessed: once a broker
+ *   answers again, re-initialising the transactional id makes the coordinator finish the transaction, and
+ *   the first record it wrote is read as committed consumers read it (transactionOutcome). The answer is then
+ *   the truth (stored, or nothing stored); `unknown` only when no broker answers before the request's
+ *   deadline and commit grace.
  * - The producer recovers by itself: after any failure the connection, producer id and cached limits are
  *   dropped; the next request connects afresh with the same transactional id, which makes the broker abort
  *   whatever transaction the failed producer left open (a new epoch fences the old one).
@@ -20,7 +25,14 @@
  *   at a time anyway).
  */
 import { randomUUID } from 'node:crypto';
-import { ConfigResourceTypes, type Admin, type Producer, type TopicMessages } from 'kafkajs';
+import {
+  ConfigResourceTypes,
+  type Admin,
+  type Kafka,
+  type Producer,
+  type RecordMetadata,
+  type TopicMessages,
+} from 'kafkajs';
 import type { PipelineConfig } from '../config';
 import { logger } from '../log';
 import { forgetBootstrapBrokers } from './bootstrap';
@@ -40,8 +52,10 @@ import {
 export const PRODUCE_DEADLINE_MS = 15000;
 /** A request that fails before its commit is sent again whole for this long (see sendBefore). */
 export const RETRY_FOR_MS = 8000;
-/** Once the commit is sent, it gets this much longer to be answered before the outcome is called unknown. */
+/** Once the commit is sent, it gets this much longer to be answered or settled before the outcome is unknown. */
 export const COMMIT_GRACE_MS = 5000;
+/** A commit unanswered for this long is settled instead of waited for (see settle). */
+export const COMMIT_ANSWER_MS = 3000;
 /** The broker aborts a transaction its producer left open (a container that died mid-request) after this. */
 export const TRANSACTION_TIMEOUT_MS = 30000;
 /** Partition counts and size limits are read again after this long, and after any failure. */
@@ -65,9 +79,26 @@ export interface AtomicProducerOptions {
 }
 
 interface Connection {
+  kafka: Kafka;
   producer: Producer;
   admin: Admin;
 }
+
+/** Where a partition's part of a transaction begins: the broker's answer to its produce call. */
+export interface Written {
+  topic: string;
+  partition: number;
+  baseOffset: string;
+}
+
+interface TransactionState {
+  committing: boolean;
+  cancelled: boolean;
+  written: Written[];
+}
+
+/** What a transaction whose commit went unanswered turned out to be, once a broker answered again. */
+export type Settled = 'committed' | 'aborted';
 
 const TIMED_OUT = Symbol('timed out');
 
@@ -173,7 +204,7 @@ export class AtomicProducer {
     // changed costs a retry, not a failure; a broker that stays down fails after RETRY_FOR_MS.
     const retryUntil = Math.min(deadline, Date.now() + RETRY_FOR_MS);
     for (let attempt = 1; ; attempt++) {
-      const state = { committing: false, cancelled: false };
+      const state: TransactionState = { committing: false, cancelled: false, written: [] };
       const work = this.transact(nonEmpty, topics, state);
       work.catch(() => undefined);
       let timedOut = false;
@@ -186,6 +217,39 @@ export class AtomicProducer {
         }
         return;
       } catch (err) {
+        if (state.committing) {
+          // The commit was sent and not answered: the transaction may be committed or not. Once a broker
+          // answers again, that is found out (settle); only a broker that stays away leaves it unknown.
+          state.cancelled = true;
+          this.reset();
+          const settled = await this.settle(state.written, deadline + this.commitGraceMs);
+          if (settled === 'committed') {
+            logger.warn('producer.commit_settled', {
+              transactionalId: this.transactionalId,
+              settled,
+              error: err,
+            });
+            return;
+          }
+          const failure =
+            settled === 'aborted'
+              ? new ProduceError(
+                  'commit-aborted',
+                  'none',
+                  `Kafka stopped answering while this request was being committed; once it answered again the ` +
+                    `transaction was found aborted: ${NONE_STORED}. Retry the same request.`,
+                  err,
+                )
+              : produceError(err, { topics, committing: true, deadlineMs: this.deadlineMs, timedOut });
+          logger.warn('producer.failed', {
+            transactionalId: this.transactionalId,
+            attempt,
+            kind: failure.kind,
+            stored: failure.stored,
+            error: err,
+          });
+          throw failure;
+        }
         state.cancelled = true;
         const context = { topics, committing: state.committing, deadlineMs: this.deadlineMs, timedOut };
         let failure = produceError(err, context);
@@ -261,7 +325,7 @@ export class AtomicProducer {
   private async transact(
     topicMessages: readonly TopicMessages[],
     topics: readonly string[],
-    state: { committing: boolean; cancelled: boolean },
+    state: TransactionState,
   ): Promise<void> {
     const { producer } = await this.connect();
     const plan = planSends(topicMessages, await this.shapesOf(topics));
@@ -281,18 +345,59 @@ export class AtomicProducer {
       for (const request of plan) {
         for (const part of onePartitionEach(request)) {
           stopIfCancelled();
-          checkAnswered(part, await transaction.sendBatch({ topicMessages: part, acks: -1 }));
+          const answers = await transaction.sendBatch({ topicMessages: part, acks: -1 });
+          checkAnswered(part, answers);
+          state.written.push(...writtenBy(answers));
         }
       }
       stopIfCancelled();
       state.committing = true;
-      await transaction.commit();
+      logger.debug('producer.committing', { transactionalId: this.transactionalId });
+      const committed = await within(transaction.commit(), COMMIT_ANSWER_MS);
+      if (committed === TIMED_OUT) throw new Error(`no answer to the commit within ${COMMIT_ANSWER_MS} ms`);
     } catch (err) {
       // Aborting now releases consumers waiting behind the open transaction; if the broker does not answer,
       // the next producer's fencing (or the transaction timeout) aborts it.
       if (!state.committing) await within(transaction.abort(), 2000).catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * What became of a transaction whose commit was sent but not answered, found out before `until`:
+   * re-initialising the same transactional id makes the coordinator finish it (a commit it recorded is
+   * completed, a transaction it did not see the commit of is aborted), after which the first record the
+   * transaction wrote is read as a consumer of committed records reads it: there means committed, skipped
+   * means aborted. Undefined when no broker answers in time, or the read is not allowed (the role of an AWS
+   * stage's ingest may write the topic, not read it).
+   */
+  private async settle(written: readonly Written[], until: number): Promise<Settled | undefined> {
+    const probe = written[0];
+    if (!probe) return undefined;
+    for (let attempt = 1; Date.now() < until; attempt++) {
+      const work = this.outcomeOf(probe);
+      work.catch(() => undefined);
+      try {
+        const outcome = await within(work, until - Date.now());
+        if (outcome !== TIMED_OUT) return outcome;
+      } catch (err) {
+        logger.warn('producer.settling', { transactionalId: this.transactionalId, attempt, error: err });
+        if (
+          produceError(err, { topics: [probe.topic], committing: false, deadlineMs: 0, timedOut: false })
+            .kind === 'refused'
+        )
+          return undefined;
+      }
+      this.reset();
+      await new Promise((resolve) => setTimeout(resolve, Math.min(500, Math.max(0, until - Date.now()))));
+    }
+    this.reset();
+    return undefined;
+  }
+
+  private async outcomeOf(probe: Written): Promise<Settled> {
+    const { kafka, producer } = await this.connect();
+    return transactionOutcome(kafka, producer, this.transactionalId, probe, this.deadlineMs);
   }
 
   private connect(): Promise<Connection> {
@@ -316,7 +421,7 @@ export class AtomicProducer {
           throw err;
         }
         logger.info('producer.connected', { transactionalId: this.transactionalId });
-        return { producer, admin };
+        return { kafka, producer, admin };
       })();
       connecting.catch(() => {
         if (this.connection === connecting) this.connection = undefined;
@@ -383,6 +488,72 @@ export class AtomicProducer {
       return new Map(topics.map((t) => [t, KAFKA_DEFAULT_MAX_MESSAGE_BYTES]));
     }
   }
+}
+
+/**
+ * Whether the transaction that wrote `probe` was committed, given a connected producer with the same
+ * transactional id: opening a transaction on it re-initialises the id, which makes the coordinator finish
+ * the previous transaction (complete a commit it recorded, abort one whose commit it never saw) and fences
+ * the producer that left it. The outcome is then final, and the record at the probe's offset is read as a
+ * consumer of committed records reads it: there means committed, skipped means aborted.
+ */
+export async function transactionOutcome(
+  kafka: Kafka,
+  producer: Producer,
+  transactionalId: string,
+  probe: Written,
+  timeoutMs = PRODUCE_DEADLINE_MS,
+): Promise<Settled> {
+  const fence = await producer.transaction();
+  await fence.abort(); // nothing was added to it: no request, the producer is ready again
+  const consumer = kafka.consumer({
+    groupId: `${transactionalId}-settle`,
+    readUncommitted: false,
+    maxWaitTimeInMs: 100,
+    allowAutoTopicCreation: false,
+  });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [probe.topic] });
+    const from = BigInt(probe.baseOffset);
+    let timer: NodeJS.Timeout | undefined;
+    return await new Promise<Settled>((resolve, reject) => {
+      // The consumer never outlives the question: it is disconnected (finally) when no answer comes.
+      timer = setTimeout(() => reject(new Error(`the probe was not read within ${timeoutMs} ms`)), timeoutMs);
+      const ours = (topic: string, partition: number) =>
+        topic === probe.topic && partition === probe.partition;
+      // A fetch whose records were all aborted delivers no batch, only this event.
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        if (
+          ours(payload.topic, payload.partition) &&
+          payload.batchSize === 0 &&
+          BigInt(payload.lastOffset) >= from
+        )
+          resolve('aborted');
+      });
+      consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
+      consumer
+        .run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => {
+            if (!ours(batch.topic, batch.partition)) return;
+            const first = batch.messages.find((m) => BigInt(m.offset) >= from);
+            if (first) resolve(BigInt(first.offset) === from ? 'committed' : 'aborted');
+          },
+        })
+        .catch(reject);
+      consumer.seek({ topic: probe.topic, partition: probe.partition, offset: probe.baseOffset });
+    }).finally(() => clearTimeout(timer));
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+  }
+}
+
+/** The first offset each answered partition's records got. */
+function writtenBy(answers: readonly RecordMetadata[]): Written[] {
+  return answers
+    .filter((a) => a.baseOffset !== undefined)
+    .map((a) => ({ topic: a.topicName, partition: a.partition, baseOffset: a.baseOffset! }));
 }
 
 let shared: AtomicProducer | undefined;

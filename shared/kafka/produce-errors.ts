@@ -7,7 +7,13 @@
 import { RecordTooLargeError } from './send-plan';
 
 export type ProduceFailureKind =
-  'unavailable' | 'too-few-replicas' | 'too-large' | 'topic-missing' | 'refused' | 'commit-unknown';
+  | 'unavailable'
+  | 'too-few-replicas'
+  | 'too-large'
+  | 'topic-missing'
+  | 'refused'
+  | 'commit-unknown'
+  | 'commit-aborted';
 
 export class ProduceError extends Error {
   readonly statusCode = 503;
@@ -44,6 +50,7 @@ const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
 const TOPIC_MISSING = new Set(['UNKNOWN_TOPIC_OR_PARTITION']);
 const REFUSED = new Set([
   'TOPIC_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
   'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
   'CLUSTER_AUTHORIZATION_FAILED',
   'SASL_AUTHENTICATION_FAILED',
@@ -86,8 +93,8 @@ export function produceError(
     return new ProduceError(
       'commit-unknown',
       'unknown',
-      `Kafka stopped answering while this request was being committed (${detail}); its lines are stored either ` +
-        'all or none, and which cannot be known until Kafka answers again. Retrying may store them twice: ' +
+      `Kafka stopped answering while this request was being committed (${detail}) and did not answer again in ` +
+        'time to tell the outcome; its lines are stored either all or none. Retrying may store them twice: ' +
         'look for the source of this request in the topic first.',
       err,
     );

@@ -13,15 +13,22 @@
  *   dashboard's 500 ms floor.
  * - A user agent carrying CR LF and a header adds no header to the record or to an HTTP answer; log text
  *   shaped like Redis keys or Lua touches no key but the panels' members.
+ * - The main stack runs with HTTP_AUTH=on, so serverless offline puts the read authorizer in front of GET /stats
+ *   and /dashboard: no token is answered 401 saying what to send, a wrong one 403, the token as a header or
+ *   as the cookie 200, and the dashboard in Chromium loads its data with the cookie. POST /ingest stays open
+ *   (serverless offline cannot check SigV4). CORS answers the one listed origin only. A second stack with
+ *   the defaults (auth off, no origin listed) serves both routes without a token and no origin CORS headers.
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { RunningOffline } from '../../lab/demo/offline';
 import { loadConfig } from '../../shared/config';
+import { READ_TOKEN_COOKIE } from '../../shared/http/read-token';
 import { createProducer } from '../../shared/kafka/producer';
 import { DLQ_HEADER, HEADER } from '../../shared/record/contract';
 import { analyticsKeys } from '../../shared/store/analytics-store';
@@ -35,6 +42,11 @@ import { waitFor } from '../helpers/wait';
 
 jest.setTimeout(180000);
 
+/** The read token of this run, and the one origin CORS allows. */
+const READ_TOKEN = randomBytes(32).toString('hex');
+const LISTED_ORIGIN = 'http://ops.example:8080';
+const READ = { authorization: `Bearer ${READ_TOKEN}` };
+
 const canary = uniqueName('hostile-canary');
 let stack: AnalyticsStack;
 let offline: RunningOffline;
@@ -45,7 +57,12 @@ let deadLetterTopic: string;
 let prefix: string;
 
 beforeAll(async () => {
-  stack = await startAnalyticsStack('hostile', { ANONYMIZE_IP: 'true' });
+  stack = await startAnalyticsStack('hostile', {
+    ANONYMIZE_IP: 'true',
+    HTTP_AUTH: 'on',
+    READ_TOKEN,
+    CORS_ORIGINS: LISTED_ORIGIN,
+  });
   ({ offline, redis, topic, deadLetterTopic, prefix } = stack);
   await redis.set(canary, 'still here');
 });
@@ -77,7 +94,7 @@ async function ingest(lines: string[]): Promise<{ accepted: number; rejected: nu
 }
 
 async function stats(query = '?top=1000'): Promise<TrafficStats> {
-  const response = await fetch(`${offline.url}/stats${query}`);
+  const response = await fetch(`${offline.url}/stats${query}`, { headers: READ });
   expect(response.status).toBe(200);
   return (await response.json()) as TrafficStats;
 }
@@ -234,11 +251,18 @@ const esc = (text: string) => text.replace(/"/g, '\\x22');
 /** More hits than any ordinary path, so the dashboard's top ten show them. */
 const XSS_HITS = 6;
 
+/** A page in a browser context that holds the read token as its cookie, as a browser user sets it. */
+async function readerPage(): Promise<Page> {
+  browser ??= await launchChromium();
+  const context = await browser.newContext();
+  await context.addCookies([{ name: READ_TOKEN_COOKIE, value: READ_TOKEN, url: offline.url }]);
+  return context.newPage();
+}
+
 it('shows script from the path, referrer and user agent as text, and never runs it', async () => {
   const xss = line('192.0.2.200', esc(XSS.path), 200, 7, esc(XSS.referer), esc(XSS.agent));
   expect(await ingest(Array<string>(XSS_HITS).fill(xss))).toMatchObject({ accepted: XSS_HITS });
-  browser = await launchChromium();
-  const page = await browser.newPage();
+  const page = await readerPage();
   const dialogs: string[] = [];
   page.on('dialog', (d) => {
     dialogs.push(d.message());
@@ -254,7 +278,7 @@ it('shows script from the path, referrer and user agent as text, and never runs 
 });
 
 it('keeps the 500 ms floor between /stats calls whatever ?interval says', async () => {
-  const page = await browser!.newPage();
+  const page = await readerPage();
   let calls = 0;
   page.on('request', (r) => {
     if (new URL(r.url()).pathname.endsWith('/stats')) calls++;
@@ -287,11 +311,11 @@ it('adds no header from log text, and log text shaped like Redis keys or Lua tou
     'the three lines to be counted',
     30000,
   );
-  const response = await fetch(`${offline.url}/stats?top=1000`);
+  const response = await fetch(`${offline.url}/stats?top=1000`, { headers: READ });
   expect(response.headers.get('x-smuggled')).toBeNull();
   expect(response.headers.get('set-cookie')).toBeNull();
   expect(response.headers.get('x-content-type-options')).toBe('nosniff');
-  const page = await fetch(`${offline.url}/dashboard`);
+  const page = await fetch(`${offline.url}/dashboard`, { headers: READ });
   expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
   expect(served.panels.requests.items.map((i) => i.key)).toEqual(expect.arrayContaining([keyLike, lua]));
 
@@ -306,4 +330,169 @@ it('adds no header from log text, and log text shaped like Redis keys or Lua tou
     /:\{analytics\}:(marks|totals|failures|panel:[a-z_]+|series:[a-z0-9]+:\d+|visitors:\d{4}-\d{2}-\d{2})$/;
   expect(keys.filter((k) => !own.test(k))).toEqual([]);
   expect(await redis.get(canary)).toBe('still here');
+});
+
+describe('the read authorizer under serverless offline (HTTP_AUTH=on)', () => {
+  const read = (path: string, headers: Record<string, string> = {}) =>
+    fetch(`${offline.url}${path}`, { headers });
+
+  it('answers GET /stats and /dashboard without a token 401, saying what to send; the route serves nothing', async () => {
+    for (const path of ['/stats?top=1', '/dashboard']) {
+      const response = await read(path);
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Bearer');
+      const { error } = (await response.json()) as { error: string };
+      expect(error).toContain('Authorization: Bearer <token>');
+      expect(error).toContain(`${READ_TOKEN_COOKIE}=<token>`);
+      expect(error).not.toMatch(/totals|<html|at .*\.js/);
+    }
+  });
+
+  it('refuses a wrong token, in the header or the cookie, before the route runs', async () => {
+    const wrong = randomBytes(32).toString('hex');
+    const before = offline.lines.length;
+    for (const path of ['/stats?top=1', '/dashboard']) {
+      const wrongs: Record<string, string>[] = [
+        { authorization: `Bearer ${wrong}` },
+        { cookie: `${READ_TOKEN_COOKIE}=${wrong}` },
+      ];
+      for (const headers of wrongs) {
+        const response = await read(path, headers);
+        expect(response.status).toBe(403);
+        expect(await response.text()).not.toContain('totals');
+      }
+    }
+    // The authorizer function ran (the same one AWS runs) and said why, once per request.
+    await waitFor(
+      () =>
+        offline.lines.slice(before).filter((l) => l.includes('"msg":"read-authorizer.refused"')).length === 4,
+      'the read authorizer to log its four refusals',
+      10000,
+    );
+    // A token of the right length that is the real one with a character changed is refused too.
+    const near = READ_TOKEN.slice(0, -1) + (READ_TOKEN.endsWith('0') ? '1' : '0');
+    expect((await read('/stats?top=1', { authorization: `Bearer ${near}` })).status).toBe(403);
+  });
+
+  it('serves the token presented as a header or as the cookie, among other cookies', async () => {
+    for (const headers of [READ, { cookie: `theme=dark; ${READ_TOKEN_COOKIE}=${READ_TOKEN}; lang=en` }]) {
+      const stats = await read('/stats?top=1', headers);
+      expect(stats.status).toBe(200);
+      expect(((await stats.json()) as TrafficStats).totals.validRequests).toBeGreaterThanOrEqual(50);
+      const page = await read('/dashboard', headers);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toContain('text/html');
+    }
+  });
+
+  it('in a browser without the cookie the dashboard says what to send; with it, it loads its data', async () => {
+    browser ??= await launchChromium();
+    const stranger = await browser.newPage();
+    const answer = await stranger.goto(`${offline.url}/dashboard`);
+    expect(answer?.status()).toBe(401);
+    expect(await stranger.textContent('body')).toContain(`${READ_TOKEN_COOKIE}=<token>`);
+    await stranger.close();
+
+    const reader = await readerPage();
+    const calls: number[] = [];
+    reader.on('response', (r) => {
+      if (new URL(r.url()).pathname.endsWith('/stats')) calls.push(r.status());
+    });
+    await reader.goto(`${offline.url}/dashboard?interval=500`);
+    await reader.waitForSelector('body[data-total-requests]', { timeout: 30000 });
+    expect(Number(await reader.getAttribute('body', 'data-total-requests'))).toBeGreaterThanOrEqual(50);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every((status) => status === 200)).toBe(true);
+    await reader.close();
+  });
+
+  it('leaves POST /ingest open locally (serverless offline cannot check SigV4)', async () => {
+    expect(await ingest([line('192.0.2.250', '/open-write', 200, 1)])).toMatchObject({ accepted: 1 });
+  });
+});
+
+describe('CORS: the listed origin only, never with credentials', () => {
+  const FOREIGN = 'https://evil.example';
+  const cors = (response: Response) => ({
+    origin: response.headers.get('access-control-allow-origin'),
+    credentials: response.headers.get('access-control-allow-credentials'),
+  });
+  const preflight = (origin: string, path: string, method: string) =>
+    fetch(`${offline.url}${path}`, {
+      method: 'OPTIONS',
+      headers: {
+        origin,
+        'access-control-request-method': method,
+        'access-control-request-headers': 'authorization,content-type',
+      },
+    });
+
+  it('sends no CORS header to an origin not on the list, on a preflight or the request itself', async () => {
+    for (const [path, method] of [
+      ['/stats', 'GET'],
+      ['/dashboard', 'GET'],
+      ['/ingest', 'POST'],
+    ] as const) {
+      expect(cors(await preflight(FOREIGN, path, method))).toEqual({ origin: null, credentials: null });
+    }
+    expect(
+      cors(await fetch(`${offline.url}/stats?top=1`, { headers: { ...READ, origin: FOREIGN } })),
+    ).toEqual({
+      origin: null,
+      credentials: null,
+    });
+    const write = await fetch(`${offline.url}/ingest`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', origin: FOREIGN },
+      body: `${line('192.0.2.251', '/cors', 200, 1)}\n`,
+    });
+    expect(write.status).toBe(200);
+    expect(cors(write)).toEqual({ origin: null, credentials: null });
+  });
+
+  it('answers the listed origin with that origin, without credentials', async () => {
+    const allowed = await preflight(LISTED_ORIGIN, '/stats', 'GET');
+    expect(cors(allowed)).toEqual({ origin: LISTED_ORIGIN, credentials: null });
+    expect(allowed.headers.get('access-control-allow-headers')).toContain('Authorization');
+    const response = await fetch(`${offline.url}/stats?top=1`, {
+      headers: { ...READ, origin: LISTED_ORIGIN },
+    });
+    expect(response.status).toBe(200);
+    expect(cors(response)).toEqual({ origin: LISTED_ORIGIN, credentials: null });
+  });
+});
+
+describe('the defaults: auth off, no CORS origin listed', () => {
+  let open: AnalyticsStack;
+
+  beforeAll(async () => {
+    // Its own topics and store prefix, so its consumer groups never join the main stack's.
+    open = await startAnalyticsStack('defaults', { HTTP_AUTH: 'off', READ_TOKEN: '', CORS_ORIGINS: '' });
+  });
+
+  afterAll(async () => {
+    expect(await open.stop()).toBe(0);
+  });
+
+  it('serves /stats and /dashboard without a token, and answers no origin with CORS headers', async () => {
+    const { url } = open.offline;
+    expect((await fetch(`${url}/stats?top=1`)).status).toBe(200);
+    expect((await fetch(`${url}/dashboard`)).status).toBe(200);
+    const foreign = { origin: 'http://localhost:8080' };
+    const responses = [
+      await fetch(`${url}/stats?top=1`, { headers: foreign }),
+      await fetch(`${url}/stats`, {
+        method: 'OPTIONS',
+        headers: { ...foreign, 'access-control-request-method': 'GET' },
+      }),
+      await fetch(`${url}/ingest`, {
+        method: 'OPTIONS',
+        headers: { ...foreign, 'access-control-request-method': 'POST' },
+      }),
+    ];
+    for (const response of responses) {
+      expect(response.headers.get('access-control-allow-origin')).toBeNull();
+      expect(response.headers.get('access-control-allow-credentials')).toBeNull();
+    }
+  });
 });

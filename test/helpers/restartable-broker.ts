@@ -2,7 +2,7 @@
  * A broker of a test's own, on RESTART_KAFKA_PORT (LOCAL_KAFKA_PORT + 50 unless set), in a temporary
  * directory, that the test may kill -9, stop and start again. The shared test broker is never touched.
  */
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -24,6 +24,8 @@ export interface RestartableBroker {
   stop(): Promise<void>;
   /** Stops it and removes its directory. */
   remove(): Promise<void>;
+  /** Sends the broker process a signal at once: SIGSTOP freezes it mid-request, SIGCONT lets it go on. */
+  signal(name: 'SIGSTOP' | 'SIGCONT'): void;
 }
 
 export async function restartableBroker(): Promise<RestartableBroker> {
@@ -54,6 +56,9 @@ export async function restartableBroker(): Promise<RestartableBroker> {
     stop: async () => {
       await stopBroker(options);
       await gone();
+    },
+    signal: (name) => {
+      process.kill(Number(readFileSync(join(dir, 'broker.pid'), 'utf8').trim()), name);
     },
     remove: async () => {
       await stopBroker(options).catch(() => undefined);

@@ -502,6 +502,13 @@ describe.each([
       READ_TOKEN_SECRET,
     ]);
     expect(template.Resources.ReadAuthorizerLambdaFunction!.Properties.VpcConfig).toBeUndefined();
+    // a request with no token passes the authorizer only to be answered 401 by the route, which needs HTTP_AUTH=on
+    for (const name of ['StatsLambdaFunction', 'DashboardLambdaFunction']) {
+      expect([name, template.Resources[name]!.Properties.Environment.Variables.HTTP_AUTH]).toEqual([
+        name,
+        'on',
+      ]);
+    }
   });
 
   it('throttles the stage and allows exactly the CORS origins passed (none by default), without credentials', () => {

@@ -5,6 +5,7 @@
  * normally afterwards.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { transactionOutcome } from '../../shared/kafka/atomic-producer';
 import { createKafka } from '../../shared/kafka/client';
 import { DLQ_HEADER } from '../../shared/record/contract';
 import { sampleEvent } from '../helpers/fixtures';
@@ -245,6 +246,51 @@ it('fits its produce requests to a topic with a small max.message.bytes', async 
   );
 });
 
+describe('what became of a transaction, found by re-initialising its transactional id', () => {
+  const topic = uniqueName('settle');
+  const kafka = () => createKafka({ brokers: brokers(), clientId: 'settle-test' });
+  const transactional = (id: string) =>
+    kafka().producer({ transactionalId: id, idempotent: true, maxInFlightRequests: 1 });
+
+  beforeAll(() => createTopics([{ topic }]));
+
+  // "left open": the producer went away after sending, as a container that died with its commit unsent or
+  // unread; the coordinator aborts it when the id is initialised again.
+  it.each([
+    ['committed', 'committed'],
+    ['aborted', 'aborted'],
+    ['left open', 'aborted'],
+  ] as const)('a transaction %s is found %s, and the topic agrees', async (end, expected) => {
+    const id = uniqueName('settle-id');
+    const first = transactional(id);
+    await first.connect();
+    const transaction = await first.transaction();
+    const [answer] = await transaction.send({
+      topic,
+      messages: [
+        { key: id, value: `${id} ${end}` },
+        { key: id, value: `${id} second` },
+      ],
+      acks: -1,
+    });
+    if (end === 'committed') await transaction.commit();
+    if (end === 'aborted') await transaction.abort();
+    await first.disconnect();
+
+    const k = kafka();
+    const second = k.producer({ transactionalId: id, idempotent: true, maxInFlightRequests: 1 });
+    await second.connect();
+    try {
+      const probe = { topic, partition: answer!.partition, baseOffset: answer!.baseOffset! };
+      expect(await transactionOutcome(k, second, id, probe)).toBe(expected);
+    } finally {
+      await second.disconnect();
+    }
+    const visible = (await topicRecords(brokers(), topic)).filter((r) => r.value.startsWith(`${id} `));
+    expect(visible).toHaveLength(expected === 'committed' ? 2 : 0);
+  });
+});
+
 describe('broker faults (a broker of this test, on its own port)', () => {
   let broker: RestartableBroker;
   const topic = uniqueName('faults');
@@ -281,6 +327,77 @@ describe('broker faults (a broker of this test, on its own port)', () => {
       `killed mid-request: answered ${answer.status} ${answer.body.stored ?? ''} in ${answer.ms} ms; first after restart ${after.status} in ${after.ms} ms`,
     );
     expect(after.status).toBe(200);
+    await tally.check(broker.brokers, topic);
+  });
+
+  /**
+   * Runs `request` and freezes the broker (SIGSTOP) the moment the producer sends the commit, before the
+   * broker reads it; `then` decides what becomes of the frozen broker. Resolves with the answer.
+   */
+  async function frozenAtCommit(request: () => Promise<Answer>, then: () => Promise<void>): Promise<Answer> {
+    const level = process.env.LOG_LEVEL;
+    process.env.LOG_LEVEL = 'debug';
+    let frozen: () => void = () => undefined;
+    const atCommit = new Promise<void>((resolve) => (frozen = resolve));
+    const log = jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
+      if (String(args[0]).includes('"msg":"producer.committing"')) {
+        broker.signal('SIGSTOP');
+        frozen();
+      }
+    });
+    try {
+      const answer = request();
+      await atCommit;
+      log.mockRestore();
+      process.env.LOG_LEVEL = level;
+      await then();
+      return await answer;
+    } finally {
+      log.mockRestore();
+      process.env.LOG_LEVEL = level;
+    }
+  }
+
+  it('kill -9 at the commit: settled (nothing stored) once the broker is back in time, unknown only if it is not', async () => {
+    const tally = new Tally('commit-killed');
+    expect((await tally.post(ingest, 100)).status).toBe(200);
+    const answer = await frozenAtCommit(
+      () => tally.post(ingest, 2000),
+      async () => {
+        await broker.kill();
+        await broker.start();
+      },
+    );
+    console.log(
+      `killed at the commit: answered ${answer.status} ${String(answer.body.stored)} in ${answer.ms} ms`,
+    );
+    // The commit never reached the coordinator (the frozen broker had not read it). Once the broker is back
+    // within the request's deadline the transaction is found aborted; a broker that takes longer to start
+    // (a JVM on a loaded machine) leaves it unknown. Either way the tally below checks it against the topic.
+    expect(answer.status).toBe(503);
+    expect(answer.body).toMatchObject(
+      answer.body.stored === 'none'
+        ? { kind: 'commit-aborted' }
+        : { stored: 'unknown', kind: 'commit-unknown' },
+    );
+    expect((await tally.post(ingest, 100)).status).toBe(200);
+    await tally.check(broker.brokers, topic);
+  });
+
+  it('a commit left unanswered by a frozen broker that then goes on: the answer is settled, not unknown', async () => {
+    const tally = new Tally('commit-frozen');
+    const answer = await frozenAtCommit(
+      () => tally.post(ingest, 2000),
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5000));
+        broker.signal('SIGCONT');
+      },
+    );
+    console.log(
+      `frozen at the commit: answered ${answer.status} ${String(answer.body.stored)} in ${answer.ms} ms`,
+    );
+    expect(answer.body.stored).not.toBe('unknown');
+    expect((await tally.post(ingest, 100)).status).toBe(200);
     await tally.check(broker.brokers, topic);
   });
 

@@ -7,8 +7,9 @@
  *  - the stage is throttled (rate and burst);
  *  - CORS allows exactly the origins given (none by default) and never sends credentials.
  * On AWS stages all of it is on and cannot be turned off. Locally it is off unless HTTP_AUTH=on, which attaches
- * the same authorizers under serverless offline (which runs the Lambda authorizer; it cannot check SigV4, so
- * writes stay open locally). Pure functions; tools/msk/serverless-plugin.ts applies them.
+ * the read authorizer under serverless offline (which runs the same Lambda function); serverless offline
+ * cannot check SigV4 (and 13.9 stops at startup on an `aws_iam` httpApi authorizer), so locally writes get no
+ * authorizer and stay open. Pure functions; tools/msk/serverless-plugin.ts applies them.
  */
 import { MskStageError, type CfValue } from './aws-stage';
 
@@ -93,9 +94,10 @@ export interface HttpApiEvent {
   authorizer?: unknown;
 }
 
-/** The authorizer a route gets: IAM for writes, the read token for reads. */
-export function routeAuthorizer(method: string): Record<string, unknown> {
-  return WRITE_METHODS.has(method.toUpperCase()) ? { type: 'aws_iam' } : { name: READ_AUTHORIZER };
+/** The authorizer a route gets: IAM for writes (on AWS; none locally), the read token for reads. */
+export function routeAuthorizer(method: string, onAws: boolean): Record<string, unknown> | undefined {
+  if (!WRITE_METHODS.has(method.toUpperCase())) return { name: READ_AUTHORIZER };
+  return onAws ? { type: 'aws_iam' } : undefined;
 }
 
 /** provider.httpApi.cors for the allow-list: exact origins, no credentials; undefined when the list is empty. */
@@ -114,6 +116,15 @@ export function corsConfiguration(origins: string[]): Record<string, unknown> | 
     allowCredentials: false,
     maxAge: 600,
   };
+}
+
+/**
+ * provider.httpApi.cors under serverless offline: always set, with exactly the listed origins (possibly none).
+ * Without a setting serverless offline reflects every Origin with credentials; with one it answers only the
+ * listed origins (local/offline-patches/ makes that hold for every method, not just preflights), as API Gateway does.
+ */
+export function offlineCorsConfiguration(origins: string[]): Record<string, unknown> {
+  return { ...corsConfiguration(['http://localhost']), allowedOrigins: origins };
 }
 
 /** The stage's default route settings: throttling for every route. */

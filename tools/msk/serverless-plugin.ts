@@ -37,6 +37,7 @@ import {
 } from './aws-stage';
 import {
   corsConfiguration,
+  offlineCorsConfiguration,
   readHttpSettings,
   routeAuthorizer,
   throttledStage,
@@ -163,12 +164,7 @@ class MskStagePlugin {
     const http = readHttpSettings(raw, provider.getStage(), aws);
     this.http = http;
     const httpApi = (service.provider.httpApi ??= {});
-    const cors = corsConfiguration(http.corsOrigins);
-    // Locally serverless offline reflects any Origin with credentials unless CORS is configured: there the
-    // allow-list defaults to the offline server's own origin.
-    const port = String(raw.offlinePort ?? '3000');
-    httpApi.cors =
-      cors ?? (aws ? undefined : corsConfiguration([`http://localhost:${port}`, `http://127.0.0.1:${port}`]));
+    httpApi.cors = aws ? corsConfiguration(http.corsOrigins) : offlineCorsConfiguration(http.corsOrigins);
     if (!http.auth) {
       delete httpApi.authorizers?.[READ_AUTHORIZER];
       return;
@@ -176,9 +172,10 @@ class MskStagePlugin {
     for (const functionKey of service.getAllFunctions()) {
       for (const event of service.getFunction(functionKey).events ?? []) {
         const route = event.httpApi as HttpApiEvent | undefined;
-        if (route && typeof route === 'object')
-          route.authorizer = routeAuthorizer(String(route.method ?? 'ANY'));
-        else if (event.httpApi !== undefined) {
+        if (route && typeof route === 'object') {
+          const authorizer = routeAuthorizer(String(route.method ?? 'ANY'), aws !== undefined);
+          if (authorizer) route.authorizer = authorizer;
+        } else if (event.httpApi !== undefined) {
           throw new MskStageError(
             `function ${functionKey}: write its httpApi event as { method, path } so it can get an authorizer`,
           );

@@ -1,7 +1,12 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { presentedToken, readTokenSource, sameToken } from '../../../../shared/http/read-token';
+import {
+  missingReadToken,
+  presentedToken,
+  readTokenSource,
+  sameToken,
+} from '../../../../shared/http/read-token';
 
 const TOKEN = 'a'.repeat(24) + 'b'.repeat(24);
 const SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:read-token-AbCdEf';
@@ -14,6 +19,40 @@ describe('presentedToken', () => {
     expect(presentedToken({ cookie: 'other=1' })).toBeUndefined();
     expect(presentedToken(undefined)).toBeUndefined();
     expect(presentedToken({ authorization: `Bearer ${'x'.repeat(5000)}` })).toBeUndefined();
+  });
+
+  it("reads API Gateway payload 2.0's cookies list, where the cookie header is not", () => {
+    expect(presentedToken({}, ['theme=dark', `nks_read_token=${TOKEN}`])).toBe(TOKEN);
+    expect(presentedToken({ authorization: 'Bearer other' }, [`nks_read_token=${TOKEN}`])).toBe('other');
+    expect(presentedToken({}, ['nks_read_tokenx=1', 'theme=dark'])).toBeUndefined();
+    expect(presentedToken({}, [`nks_read_token=${'x'.repeat(5000)}`])).toBeUndefined();
+  });
+});
+
+describe('missingReadToken', () => {
+  const on = { HTTP_AUTH: 'on' };
+
+  it('answers 401 saying what to send when the token is required and none is presented', () => {
+    const answer = missingReadToken({ headers: { cookie: 'theme=dark' } }, 'GET /stats', on);
+    expect(answer?.statusCode).toBe(401);
+    expect(answer?.headers['www-authenticate']).toBe('Bearer');
+    expect(JSON.parse(answer!.body)).toEqual({
+      error: expect.stringMatching(
+        /^GET \/stats needs the read token: .*Authorization: Bearer <token>.*nks_read_token=<token>/,
+      ),
+    });
+  });
+
+  it('lets the route run when a token is presented (the authorizer checked it) or none is required', () => {
+    expect(
+      missingReadToken({ headers: { authorization: `Bearer ${TOKEN}` } }, 'GET /stats', on),
+    ).toBeUndefined();
+    expect(missingReadToken({ cookies: [`nks_read_token=${TOKEN}`] }, 'GET /stats', on)).toBeUndefined();
+    expect(missingReadToken({}, 'GET /stats', { HTTP_AUTH: 'off' })).toBeUndefined();
+  });
+
+  it('fails closed: a function without the HTTP_AUTH setting asks for the token', () => {
+    expect(missingReadToken({}, 'GET /stats', {})?.statusCode).toBe(401);
   });
 });
 
@@ -49,10 +88,10 @@ describe('readTokenSource', () => {
 });
 
 describe('the read authorizer', () => {
-  const event = (headers: Record<string, string>) =>
-    ({ routeKey: 'GET /stats', headers }) as unknown as APIGatewayRequestAuthorizerEventV2;
+  const event = (headers: Record<string, string>, cookies?: string[]) =>
+    ({ routeKey: 'GET /stats', headers, cookies }) as unknown as APIGatewayRequestAuthorizerEventV2;
 
-  it('allows the token, refuses anything else', async () => {
+  it('allows the token, refuses another, lets a request with none reach the 401 that explains', async () => {
     process.env.READ_TOKEN = TOKEN;
     type Authorizer = typeof import('../../../../functions/read-authorizer');
     let handler: Authorizer['handler'];
@@ -61,9 +100,13 @@ describe('the read authorizer', () => {
       handler = (require('../../../../functions/read-authorizer') as Authorizer).handler;
     });
     delete process.env.READ_TOKEN;
-    expect(await handler!(event({ authorization: `Bearer ${TOKEN}` }))).toEqual({ isAuthorized: true });
-    expect(await handler!(event({ cookie: `nks_read_token=${TOKEN}` }))).toEqual({ isAuthorized: true });
-    expect(await handler!(event({ authorization: `Bearer ${TOKEN}x` }))).toEqual({ isAuthorized: false });
-    expect(await handler!(event({}))).toEqual({ isAuthorized: false });
+    const valid = { isAuthorized: true, context: { readToken: 'valid' } };
+    const wrong = { isAuthorized: false, context: { readToken: 'wrong' } };
+    expect(await handler!(event({ authorization: `Bearer ${TOKEN}` }))).toEqual(valid);
+    expect(await handler!(event({ cookie: `nks_read_token=${TOKEN}` }))).toEqual(valid);
+    expect(await handler!(event({}, ['a=b', `nks_read_token=${TOKEN}`]))).toEqual(valid);
+    expect(await handler!(event({ authorization: `Bearer ${TOKEN}x` }))).toEqual(wrong);
+    expect(await handler!(event({}, [`nks_read_token=${TOKEN.slice(1)}`]))).toEqual(wrong);
+    expect(await handler!(event({}))).toEqual({ isAuthorized: true, context: { readToken: 'absent' } });
   });
 });

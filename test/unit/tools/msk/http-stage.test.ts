@@ -1,5 +1,6 @@
 import {
   corsConfiguration,
+  offlineCorsConfiguration,
   readHttpSettings,
   routeAuthorizer,
   throttledStage,
@@ -72,16 +73,26 @@ describe('readHttpSettings', () => {
 });
 
 describe('routes, CORS and throttling', () => {
-  it('writes need IAM, reads the read token', () => {
-    expect(routeAuthorizer('POST')).toEqual({ type: 'aws_iam' });
-    expect(routeAuthorizer('ANY')).toEqual({ type: 'aws_iam' });
-    expect(routeAuthorizer('GET')).toEqual({ name: 'readToken' });
+  it('writes need IAM on AWS and nothing locally (serverless offline cannot check SigV4), reads the read token', () => {
+    expect(routeAuthorizer('POST', true)).toEqual({ type: 'aws_iam' });
+    expect(routeAuthorizer('ANY', true)).toEqual({ type: 'aws_iam' });
+    expect(routeAuthorizer('GET', true)).toEqual({ name: 'readToken' });
+    expect(routeAuthorizer('POST', false)).toBeUndefined();
+    expect(routeAuthorizer('GET', false)).toEqual({ name: 'readToken' });
   });
 
   it('CORS is the allow-list without credentials, and nothing when the list is empty', () => {
     expect(corsConfiguration([])).toBeUndefined();
     expect(corsConfiguration(['https://a.example.com'])).toMatchObject({
       allowedOrigins: ['https://a.example.com'],
+      allowCredentials: false,
+    });
+  });
+
+  it('under serverless offline CORS is always set, so an empty list allows no origin instead of every one', () => {
+    expect(offlineCorsConfiguration([])).toMatchObject({ allowedOrigins: [], allowCredentials: false });
+    expect(offlineCorsConfiguration(['http://localhost:8080'])).toMatchObject({
+      allowedOrigins: ['http://localhost:8080'],
       allowCredentials: false,
     });
   });
