@@ -16,7 +16,8 @@ lines that are not in the log format to the dead-letter topic (KAFKA_DLQ_TOPIC).
       --format-file <path>   read --format from a file (e.g. a log_format directive copied from nginx.conf)
       --to <url>             send through the ingest HTTP endpoint (e.g. http://localhost:3000/ingest)
                              instead of straight to Kafka (combined format only)
-      --client <name>        the Kafka client: kafkajs (default; also TLS, SCRAM and MSK IAM) or
+      --client <name>        the Kafka client: rdkafka (default: librdkafka, when installed; also TLS
+                             and SCRAM), kafkajs (also MSK IAM; used when rdkafka cannot be) or
                              platformatic (@platformatic/kafka, plaintext brokers, Node.js 20.19.4+)
       --checkpoint-file <p>  remember what the broker acknowledged; a rerun resumes there
       --batch-size <lines>   lines per batch (default 1000)
@@ -36,7 +37,7 @@ export interface ShipCommand {
   follow: boolean;
   format: CompiledLogFormat;
   to: URL | undefined;
-  /** The Kafka client; unset: kafkajs. */
+  /** The Kafka client; unset: rdkafka where it loads, else kafkajs. */
   client: ShipClientName | undefined;
   checkpointFile: string | undefined;
   batchSize: number;
@@ -134,7 +135,7 @@ export function parseShipArgs(argv: string[]): ShipCommand {
 
   const client = values.client as ShipClientName | undefined;
   if (client !== undefined && !SHIP_CLIENTS.includes(client)) {
-    throw new UsageError(`--client ${JSON.stringify(client)}: choose ${SHIP_CLIENTS.join(' or ')}`);
+    throw new UsageError(`--client ${JSON.stringify(client)}: choose one of ${SHIP_CLIENTS.join(', ')}`);
   }
 
   const files: string[] = [];
