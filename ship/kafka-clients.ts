@@ -326,9 +326,9 @@ const RD_REFUSALS: ReadonlySet<number> = new Set([
 ]);
 
 /**
- * What librdkafka may hold at once for the shipper: the batch being acknowledged and the next one (1,000
- * lines each by default, at most 100,000 with --batch-size, each record ~1 KiB) fit well inside; past it
- * produce() answers QUEUE_FULL and the shipper waits for acknowledgements. librdkafka's own default is 1 GiB.
+ * What librdkafka may hold at once for the shipper (its own default is 1 GiB): the batches in flight
+ * (RDKAFKA_IN_FLIGHT × at most 256 KiB of lines, ~1 MiB of records each) fit inside; past it produce()
+ * answers QUEUE_FULL and the records wait for acknowledgements to make room.
  */
 export const RDKAFKA_QUEUE = { messages: 100_000, kbytes: 8 * 1024 } as const;
 
@@ -474,7 +474,7 @@ export const RDKAFKA_IN_FLIGHT = 4;
  * connects a new one (a new producer id) and hands over again, in order, every record of every batch not
  * acknowledged, which writes twice a record the broker stored without its acknowledgement arriving.
  */
-class RdkafkaProducer implements ShipProducer {
+export class RdkafkaProducer implements ShipProducer {
   readonly name = 'rdkafka';
   readonly maxInFlight = RDKAFKA_IN_FLIGHT;
   private client: RdkafkaClient | undefined;
