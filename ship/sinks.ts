@@ -62,7 +62,7 @@ export class KafkaSink implements Sink {
   constructor(
     private readonly config: PipelineConfig,
     private readonly format: CompiledLogFormat,
-    /** `--client`; unset: rdkafka where it loads, else kafkajs (kafka-clients.ts says why). */
+    /** `--client`; unset: kafkajs (kafka-clients.ts says why). */
     private readonly client?: ShipClientName,
   ) {
     this.target = `Kafka ${config.brokers.join(',')} topic ${config.topic}`;
