@@ -407,7 +407,8 @@ interface RdkafkaRecord {
   topic: string;
   partition: number;
   key: string | Buffer | null;
-  value: Buffer | null;
+  /** The record's value as the batch holds it; its bytes are made when handed over (librdkafka copies them). */
+  value: Buffer | string | null;
   headers: Array<Record<string, string | Buffer>>;
   acknowledged: boolean;
 }
@@ -581,7 +582,7 @@ export class RdkafkaProducer implements ShipProducer {
           topic,
           partition: key === null ? roundRobin++ % count : keyPartition(asBuffer(key), count),
           key,
-          value: m.value === null || m.value === undefined ? null : asBuffer(m.value),
+          value: m.value ?? null,
           headers: headerList,
           acknowledged: false,
         });
@@ -599,7 +600,15 @@ export class RdkafkaProducer implements ShipProducer {
       while (b.next < b.unsent.length) {
         const r = b.unsent[b.next]!;
         try {
-          client.produce(r.topic, r.partition, r.value, r.key, null, undefined, r.headers);
+          client.produce(
+            r.topic,
+            r.partition,
+            r.value === null ? null : asBuffer(r.value),
+            r.key,
+            null,
+            undefined,
+            r.headers,
+          );
         } catch (err) {
           const e = err as RdkafkaError;
           if (e.code === RD.QUEUE_FULL) {
