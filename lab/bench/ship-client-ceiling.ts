@@ -1,11 +1,11 @@
 /**
  * The ceiling a Kafka client sets for the shipper, run by the ship benchmark in a child process: the
  * shipper's own records (the first `batch` lines of the file, parsed and encoded once) sent again and again
- * through that client's shipper producer (tools/ship/kafka-clients.ts: idempotent, acks=all, one request in
- * flight) until `lines` records went out. No reading, parsing or checkpointing: what is left is the client
+ * through that client's shipper producer (tools/ship/kafka-clients.ts: idempotent, acks=all, as many batches on
+ * their way as the shipper gives that client) until `lines` records went out. No reading, parsing or checkpointing: what is left is the client
  * and the broker.
  *
- *   node dist/lab/bench/ship-client-ceiling.js <access.log> <lines> <batch> <kafkajs|platformatic>
+ *   node dist/lab/bench/ship-client-ceiling.js <access.log> <lines> <batch> <rdkafka|kafkajs|platformatic>
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { TopicMessages } from 'kafkajs';
@@ -34,13 +34,16 @@ async function main(file: string, lines: number, batch: number, client: ShipClie
   if (producer.name !== client) throw new Error(note ?? `${client} is not available`);
   await producer.connect();
   try {
+    const inFlight: Array<Promise<void>> = [];
     for (let sent = 0; sent < lines; sent += records.length) {
       // A fresh batch array each time: the producer takes the same array again as a retry of it.
       const send: TopicMessages[] = [
         { topic: config.topic, messages: records.slice(0, Math.min(records.length, lines - sent)) },
       ];
-      await producer.send(send);
+      if (inFlight.length >= producer.maxInFlight) await inFlight.shift();
+      inFlight.push(producer.send(send));
     }
+    await Promise.all(inFlight);
   } finally {
     await producer.disconnect();
   }

@@ -5,8 +5,8 @@
  * the shipper's records through the shipper's producer without reading or parsing anything
  * (ship-client-ceiling.ts): the most the Kafka client itself allows.
  *
- *   npm run bench -- ship [--sizes=250000,1000000] [--batch-size=1000] [--clients=kafkajs,platformatic]
- *                         [--ceilings=kafkajs,platformatic]   (--ceilings= leaves the "alone" rows out)
+ *   npm run bench -- ship [--sizes=250000,1000000] [--batch-size=1000] [--clients=rdkafka,kafkajs,platformatic]
+ *                         [--ceilings=rdkafka,kafkajs,platformatic]   (--ceilings= leaves the "alone" rows out)
  *
  * The broker: KAFKA_BROKERS, or the local one on LOCAL_KAFKA_PORT (start it with `npm run kafka:start`).
  */
@@ -19,7 +19,7 @@ import { defaultBrokerOptions, kafkaAnswers } from '../../local/kafka/launcher';
 import { splitBrokers } from '../../shared/config';
 import { createKafka } from '../../shared/kafka/client';
 import type { Benchmark } from './run';
-import { SHIP_CLIENTS, type ShipClientName } from '../../tools/ship/kafka-clients';
+import { RDKAFKA_IN_FLIGHT, SHIP_CLIENTS, type ShipClientName } from '../../tools/ship/kafka-clients';
 import { count, loadAverage, measureCommand, table, type ChildRun } from './lib';
 
 const AGENTS = [
@@ -154,6 +154,9 @@ const bench: Benchmark = {
             );
             if (run.exitCode !== 0)
               throw new Error(`the shipper (${client}) failed: ${run.stderr}${run.stdout}`);
+            // A client that cannot be used here is replaced by kafkajs with a warning: not a row of its own.
+            if (run.stderr.includes('"ship.client"'))
+              throw new Error(`--client ${client} was not used: ${run.stderr.trim()}`);
             measured.push({
               tool: `nginx-kafka-ship --client ${client}`,
               run,
@@ -216,8 +219,8 @@ const bench: Benchmark = {
     console.log(table(rows));
     console.log(
       `\n${loadAverage()} after the runs. nginx-kafka-ship parses every line, writes the JSON record keyed by` +
-        ` client address and waits for acks=all per batch of ${batchSize} lines (idempotent producer, one request` +
-        ` in flight) through the client named; kcat sends each line as it is, unkeyed (librdkafka). "<client>` +
+        ` client address and waits for acks=all per batch of ${batchSize} lines (idempotent producer) through the` +
+        ` client named, with ${RDKAFKA_IN_FLIGHT} batches on their way for rdkafka and 1 for the others; kcat sends each line as it is, unkeyed (librdkafka). "<client>` +
         ` alone" sends the shipper's records, encoded once, through that client's shipper producer with nothing` +
         ` read or parsed: the client's own ceiling. Wall-clock seconds include process start and connecting.`,
     );

@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { disconnectSharedProducer } from '../../shared/kafka/producer';
 import { DLQ_HEADER, HEADER, decodeRecordValue } from '../../shared/record/contract';
+import { loadRdkafka } from '../../tools/ship/kafka-clients';
 import { fixtureLines, ROOT } from '../helpers/fixtures';
-import { createTopics, header, readTopic, uniqueName } from '../helpers/kafka';
+import { createTopics, header, readTopic, uniqueName, type ReadMessage } from '../helpers/kafka';
 import { settledRecordCount } from '../helpers/quiescence';
 import { freePort } from '../helpers/ports';
 import { runShipper, shipOnce } from '../helpers/ship';
@@ -70,6 +71,40 @@ describe('shipping whole files', () => {
     expect(second.output).toMatch(/ship: read 1 lines .* sent 1 to /);
     expect(second.code).toBe(0);
   });
+
+  // Where @confluentinc/kafka-javascript was built on install (elsewhere --client rdkafka ships with kafkajs).
+  const withRdkafka = typeof loadRdkafka() === 'string' ? it.skip : it;
+  withRdkafka(
+    '--client rdkafka writes the records kafkajs writes: same keys, values, headers and partitions',
+    async () => {
+      const log = join(dir, 'both-clients.log');
+      writeFileSync(log, `${realLines.join('\n')}\nnot an nginx line\n`);
+      /** Each record as the comparison sees it: the dead letter's time header is the moment it was made. */
+      const view = (m: ReadMessage) =>
+        JSON.stringify([
+          m.partition,
+          m.key?.toString(),
+          m.value?.toString(),
+          Object.entries(m.headers ?? {})
+            .filter(([name]) => name !== DLQ_HEADER.time)
+            .map(([name, value]) => [name, value?.toString()]),
+        ]);
+      const shipped: Record<string, { records: string[]; letters: string[] }> = {};
+      for (const client of ['kafkajs', 'rdkafka']) {
+        const { topic, dlq, env } = await topicPair();
+        const run = await shipOnce([log, '--client', client], { ...env, LOG_LEVEL: 'warn' });
+        expect(run.output).not.toContain('ship.client');
+        expect(run.code).toBe(0);
+        shipped[client] = {
+          records: (await readTopic(topic, realLines.length)).map(view).sort(),
+          letters: (await readTopic(dlq, 1)).map(view),
+        };
+        expect(await settledRecordCount(topic)).toBe(realLines.length);
+      }
+      expect(shipped.rdkafka!.records).toHaveLength(realLines.length);
+      expect(shipped.rdkafka).toEqual(shipped.kafkajs);
+    },
+  );
 
   it('reads an escape=json log_format from a file, several files from a glob', async () => {
     const { topic, env } = await topicPair();

@@ -16,8 +16,9 @@ lines that are not in the log format to the dead-letter topic (KAFKA_DLQ_TOPIC).
       --format-file <path>   read --format from a file (e.g. a log_format directive copied from nginx.conf)
       --to <url>             send through the ingest HTTP endpoint (e.g. http://localhost:3000/ingest)
                              instead of straight to Kafka (combined format only)
-      --client <name>        the Kafka client: kafkajs (default; also TLS, SCRAM and MSK IAM) or
-                             platformatic (@platformatic/kafka, plaintext brokers, Node.js 20.19.4+)
+      --client <name>        the Kafka client: kafkajs (default; also TLS, SCRAM and MSK IAM), rdkafka
+                             (librdkafka, when installed; also TLS and SCRAM) or platformatic
+                             (@platformatic/kafka, plaintext brokers, Node.js 20.19.4+)
       --checkpoint-file <p>  remember what the broker acknowledged; a rerun resumes there
       --batch-size <lines>   lines per batch (default 1000)
       --batch-ms <ms>        send a batch at the latest this long after its first line (default 200)
@@ -134,7 +135,7 @@ export function parseShipArgs(argv: string[]): ShipCommand {
 
   const client = values.client as ShipClientName | undefined;
   if (client !== undefined && !SHIP_CLIENTS.includes(client)) {
-    throw new UsageError(`--client ${JSON.stringify(client)}: choose ${SHIP_CLIENTS.join(' or ')}`);
+    throw new UsageError(`--client ${JSON.stringify(client)}: choose one of ${SHIP_CLIENTS.join(', ')}`);
   }
 
   const files: string[] = [];

@@ -1,7 +1,9 @@
 /**
- * The shipping loop. One batch is in flight while the next one is read; nothing more is read until the
- * batch in flight is acknowledged, so memory stays at two batches whatever the file size, and a slow or
- * absent broker simply stops the reading (backpressure). Checkpoints are written after each acknowledgement.
+ * The shipping loop. Batches are sent while the next one is read, up to the sink's maxInFlight (1 for most
+ * clients, a few for librdkafka); nothing more is read until the oldest batch in flight is acknowledged, so
+ * memory stays at maxInFlight + 1 batches whatever the file size, and a slow or absent broker simply stops
+ * the reading (backpressure). Batches are settled oldest first, and the checkpoint is written after each
+ * one's acknowledgement, so it never passes a line that is not stored.
  */
 import { logger } from '../../shared/log';
 import { loadCheckpoint, saveCheckpoint, type CheckpointEntry } from './checkpoint';
@@ -367,35 +369,50 @@ export class Shipper {
   }
 
   async run(): Promise<ShipStats> {
-    let inFlight: { batch: Batch; prepared: Prepared; delivery: Promise<boolean> } | undefined;
+    const inFlight: Array<{ batch: Batch; prepared: Prepared; delivery: Promise<boolean> }> = [];
+    /** Waits for the oldest batch in flight; after a batch that was not acknowledged, none is committed. */
+    let failed = false;
     const settle = async (): Promise<boolean> => {
-      if (!inFlight) return true;
-      const { batch, prepared, delivery } = inFlight;
-      inFlight = undefined;
-      if (!(await delivery)) {
+      const oldest = inFlight.shift();
+      if (!oldest) return true;
+      const { batch, prepared, delivery } = oldest;
+      if (!(await delivery) || failed) {
+        failed = true;
         this.stats.unacknowledged += batch.lines;
         return false;
       }
       this.commit(batch, prepared.counts);
       return true;
     };
+    const settleAll = async () => {
+      while (inFlight.length > 0) await settle();
+    };
     try {
       for (;;) {
         const batch = await this.collect();
-        // Parse and encode this batch while the previous one is still on its way.
+        // Parse and encode this batch while the previous ones are still on their way.
         const prepared = batch.lines > 0 ? this.sink.prepare([...batch.groups.values()]) : undefined;
-        if (!(await settle())) {
+        while (inFlight.length >= Math.max(1, this.sink.maxInFlight) || (!prepared && inFlight.length > 0)) {
+          if (!(await settle())) break;
+        }
+        if (failed) {
           this.stats.unacknowledged += batch.lines;
           break;
         }
         if (prepared) {
-          inFlight = { batch, prepared, delivery: this.deliver(prepared) };
+          inFlight.push({ batch, prepared, delivery: this.deliver(prepared) });
         } else if (this.dirty) {
           this.writeCheckpoint();
         }
         if (batch.lines === 0 && (this.stopping || this.readers.every((r) => r.finished))) break;
       }
-      await settle();
+      await settleAll();
+    } catch (err) {
+      // A refused batch: the others in flight end (the shipper is stopping), none of them is committed.
+      this.stopping = true;
+      failed = true;
+      await Promise.allSettled(inFlight.map((f) => f.delivery));
+      throw err;
     } finally {
       for (const reader of this.readers) reader.close();
     }

@@ -41,6 +41,8 @@ export interface Sink {
   readonly target: string;
   /** Fails with a StartError when the destination does not answer or lacks what it needs. */
   start(): Promise<void>;
+  /** Batches that may be sent before the oldest of them is acknowledged (known once started). */
+  readonly maxInFlight: number;
   prepare(groups: LineGroup[]): Prepared;
   stop(): Promise<void>;
 }
@@ -97,6 +99,10 @@ export class KafkaSink implements Sink {
     await producer.connect();
   }
 
+  get maxInFlight(): number {
+    return this.producer?.maxInFlight ?? 1;
+  }
+
   /** The Kafka client in use, once started. */
   get clientName(): ShipClientName | undefined {
     return this.producer?.name;
@@ -137,6 +143,7 @@ const RETRIABLE = new Set([408, 429, 500, 502, 503, 504]);
 
 export class HttpSink implements Sink {
   readonly target: string;
+  readonly maxInFlight = 1;
 
   /** `send` defaults to SigV4-signed requests for https (the aws stage's IAM auth), plain ones for http. */
   constructor(

@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { PartitionerArgs } from 'kafkajs';
 import { KeyHashPartitioner } from '../../../../shared/kafka/partitioner';
-import { keyPartition } from '../../../../tools/ship/kafka-clients';
+import {
+  keyPartition,
+  RDKAFKA_QUEUE,
+  rdkafkaHeaders,
+  rdkafkaSettings,
+} from '../../../../tools/ship/kafka-clients';
 
 describe('keyPartition', () => {
   it('puts every key on the partition the functions’ kafkajs partitioner picks', () => {
@@ -26,5 +31,67 @@ describe('keyPartition', () => {
     // Utils.murmur2 of "21" is -973932308 and of "foobar" -790332482 (Kafka's UtilsTest).
     expect(keyPartition(Buffer.from('21'), 3)).toBe((-973932308 & 0x7fffffff) % 3);
     expect(keyPartition(Buffer.from('foobar'), 3)).toBe((-790332482 & 0x7fffffff) % 3);
+  });
+});
+
+describe('rdkafkaSettings', () => {
+  const config = { clientId: 'ship' };
+
+  it('asks librdkafka for idempotence, acks from all in-sync replicas, no delivery timeout and bounded queues', () => {
+    const settings = rdkafkaSettings(config, { brokers: ['a:9092', 'b:9092'] })!;
+    expect(settings).toMatchObject({
+      'bootstrap.servers': 'a:9092,b:9092',
+      'client.id': 'ship',
+      'enable.idempotence': true,
+      acks: 'all',
+      'message.timeout.ms': 0,
+      'queue.buffering.max.messages': RDKAFKA_QUEUE.messages,
+      'queue.buffering.max.kbytes': RDKAFKA_QUEUE.kbytes,
+      dr_cb: true,
+    });
+    // librdkafka's own default is 1 GiB: the shipper's bound must be far below its 150 MiB.
+    expect(RDKAFKA_QUEUE.kbytes).toBeLessThanOrEqual(16 * 1024);
+    expect(settings['security.protocol']).toBeUndefined();
+  });
+
+  it('maps TLS (with the CA given) and SCRAM to librdkafka settings', () => {
+    expect(rdkafkaSettings(config, { brokers: ['a:9094'], ssl: true })).toMatchObject({
+      'security.protocol': 'ssl',
+    });
+    const ca = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
+    expect(rdkafkaSettings(config, { brokers: ['a:9094'], ssl: { ca: [ca] } })).toMatchObject({
+      'security.protocol': 'ssl',
+      'ssl.ca.pem': ca,
+    });
+    expect(
+      rdkafkaSettings(config, {
+        brokers: ['a:9096'],
+        ssl: true,
+        sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'p' },
+      }),
+    ).toMatchObject({
+      'security.protocol': 'sasl_ssl',
+      'sasl.mechanisms': 'SCRAM-SHA-512',
+      'sasl.username': 'u',
+      'sasl.password': 'p',
+    });
+  });
+
+  it('gives no settings for MSK IAM (SASL/OAUTHBEARER), which goes through kafkajs', () => {
+    const sasl = { mechanism: 'oauthbearer' as const, oauthBearerProvider: async () => ({ value: 't' }) };
+    expect(rdkafkaSettings(config, { brokers: ['a:9098'], ssl: true, sasl })).toBeUndefined();
+  });
+});
+
+describe('rdkafkaHeaders', () => {
+  it('turns a record’s headers into one single-name object per header, in order, Buffers kept', () => {
+    const bytes = Buffer.from([0xff, 0x00]);
+    expect(rdkafkaHeaders({ 'record-version': '1', raw: bytes, many: ['a', 'b'], gone: undefined })).toEqual([
+      { 'record-version': '1' },
+      { raw: bytes },
+      { many: 'a' },
+      { many: 'b' },
+    ]);
+    expect(rdkafkaHeaders(undefined)).toEqual([]);
   });
 });

@@ -85,7 +85,9 @@ describe('parseShipArgs', () => {
     expect(refusal([log, '--format', 'combined', '--format-file', 'x'])).toContain('not both');
     expect(refusal([log, '--format-file', join(dir, 'nope')])).toContain('ENOENT');
     expect(refusal([log, '--to', 'ftp://x/'])).toContain('only http:// and https://');
-    expect(refusal([log, '--client', 'rdkafka'])).toContain('choose kafkajs or platformatic');
+    expect(refusal([log, '--client', 'librdkafka'])).toContain(
+      'choose one of rdkafka, kafkajs, platformatic',
+    );
     expect(refusal([join(dir, 'none-*.log')])).toContain('no file matches');
     expect(refusal([log, '--format', '${remote_addr'])).toContain('column 1');
   });
