@@ -348,6 +348,9 @@ export function rdkafkaSettings(
     'bootstrap.servers': brokers.join(','),
     'client.id': config.clientId,
     'enable.idempotence': true,
+    // A record that fails for good would leave a gap in its partition's sequence: librdkafka raises a fatal
+    // error instead, and the shipper resends from a new producer in order (RdkafkaProducer).
+    'enable.gapless.guarantee': true,
     acks: 'all',
     'message.timeout.ms': 0,
     'queue.buffering.max.messages': RDKAFKA_QUEUE.messages,
@@ -422,8 +425,6 @@ interface RdkafkaBatch {
   next: number;
   /** Handed over, no delivery report yet. */
   waiting: number;
-  /** Reported failed (not a refusal): handed over again when the shipper retries the batch. */
-  failed: RdkafkaRecord[];
   failure?: RdkafkaError;
   refused?: string;
   /** Wakes the send() waiting for this batch. */
@@ -469,9 +470,9 @@ export const RDKAFKA_IN_FLIGHT = 4;
  * librdkafka retries a record itself, under the same producer id and sequence number, for as long as the
  * error is retriable (message.timeout.ms=0), so a broker that is down only makes send() wait: it rejects
  * after RDKAFKA_STALL_MS without a report, the shipper logs `ship.send_retry` and calls send() again with
- * the same batch, which waits on without resending anything librdkafka holds. A record whose delivery failed
- * is handed over again by that next call; a refusal (too large, not authorised, unknown topic) is a
- * RefusedError. A fatal error (the idempotent producer's state is lost) ends that producer: the next call
+ * the same batch, which waits on without resending anything librdkafka holds. A refusal (too large, not
+ * authorised, unknown topic) is a RefusedError. A fatal error (the idempotent producer's state is lost), or
+ * any other failed delivery (handed over again alone it could land after later records), ends that producer: the next call
  * connects a new one (a new producer id) and hands over again, in order, every record of every batch not
  * acknowledged, which writes twice a record the broker stored without its acknowledgement arriving.
  */
@@ -554,8 +555,11 @@ export class RdkafkaProducer implements ShipProducer {
     if (!err) record.acknowledged = true;
     else if (RD_REFUSALS.has(err.code)) b.refused ??= `${report.topic}: ${err.message}`;
     else {
-      b.failure ??= err;
-      b.failed.push(record);
+      // With enable.gapless.guarantee librdkafka makes a gap fatal on its own; any other failed record is
+      // treated alike: handing it over again alone could put it after records handed over later, so the
+      // producer is replaced and every record not acknowledged goes again, in order.
+      this.fatal ??= err;
+      for (const other of this.batches.values()) other.wake?.();
     }
     if (this.blocked) this.pump();
     b.wake?.();
@@ -648,17 +652,11 @@ export class RdkafkaProducer implements ShipProducer {
   async send(batch: TopicMessages[]): Promise<void> {
     let b = this.batches.get(batch);
     if (!b) {
-      b = { batch, records: [], unsent: [], next: 0, waiting: 0, failed: [] };
+      b = { batch, records: [], unsent: [], next: 0, waiting: 0 };
       b.records = b.unsent = this.toRecords(b, batch);
       this.batches.set(batch, b);
     } else {
       if (this.fatal) await (this.replacing ??= this.replaceAfterFatal());
-      if (b.failed.length > 0) {
-        // A retry: what failed goes again, in the batch's order.
-        b.unsent = [...b.unsent.slice(b.next), ...b.failed].sort((x, y) => x.index - y.index);
-        b.next = 0;
-        b.failed = [];
-      }
     }
     b.failure = undefined;
     this.pump();
@@ -699,7 +697,6 @@ export class RdkafkaProducer implements ShipProducer {
       b.unsent = b.records.filter((r) => !r.acknowledged);
       b.next = 0;
       b.waiting = 0;
-      b.failed = [];
     }
     try {
       if (old) await new Promise<void>((resolve) => old.disconnect(5000, () => resolve()));
@@ -765,7 +762,7 @@ export async function shipProducer(
     if (typeof loaded === 'string') {
       return fallback(
         config,
-        `@confluentinc/kafka-javascript cannot be loaded (${loaded}); npm install builds it where a C/C++ compiler and OpenSSL's headers are installed (README, Installing); shipping with kafkajs`,
+        `@confluentinc/kafka-javascript cannot be loaded (${loaded}); npm install builds it where a C/C++ compiler and OpenSSL's headers are installed, npm run build:rdkafka afterwards (README, Installing); shipping with kafkajs`,
       );
     }
     const settings = rdkafkaSettings(config, await connectionOptions(config));
