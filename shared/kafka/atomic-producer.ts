@@ -368,8 +368,8 @@ export class AtomicProducer {
    * re-initialising the same transactional id makes the coordinator finish it (a commit it recorded is
    * completed, a transaction it did not see the commit of is aborted), after which the first record the
    * transaction wrote is read as a consumer of committed records reads it: there means committed, skipped
-   * means aborted. Undefined when no broker answers in time, or the read is not allowed (the role of an AWS
-   * stage's ingest may write the topic, not read it).
+   * means aborted. Undefined when no broker answers in time, or the read is not allowed (an AWS stage's ingest
+   * role may read back what it writes, in its settle groups; SCRAM ACLs may not allow it).
    */
   private async settle(written: readonly Written[], until: number): Promise<Settled | undefined> {
     const probe = written[0];

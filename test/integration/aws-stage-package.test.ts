@@ -198,15 +198,20 @@ describe('stage aws with IAM auth on an existing cluster', () => {
     ]);
   });
 
-  it('lets ingest write the topic and the dead-letter topic, and read nothing', () => {
+  it('lets ingest write the topic and the dead-letter topic, and read back only what settling a commit needs', () => {
     const topic = (name: string) => CLUSTER.replace(':cluster/', ':topic/') + `/${name}`;
     expect(allowed(template, 'IngestIamRole', 'kafka-cluster:WriteData')).toEqual([
       topic('nginx_logs'),
       topic('nginx_logs_dlq'),
     ]);
     expect(allowed(template, 'IngestIamRole', 'kafka-cluster:WriteDataIdempotently')).toEqual([CLUSTER]);
-    expect(allowed(template, 'IngestIamRole', 'kafka-cluster:ReadData')).toEqual([]);
-    expect(allowed(template, 'IngestIamRole', 'kafka-cluster:AlterGroup')).toEqual([]);
+    expect(allowed(template, 'IngestIamRole', 'kafka-cluster:ReadData')).toEqual([
+      topic('nginx_logs'),
+      topic('nginx_logs_dlq'),
+    ]);
+    expect(allowed(template, 'IngestIamRole', 'kafka-cluster:AlterGroup')).toEqual([
+      CLUSTER.replace(':cluster/', ':group/') + '/*-nginx-kafka-serverless-aws-ingest-*-settle',
+    ]);
     expect(allowed(template, 'IngestIamRole', 'secretsmanager:GetSecretValue')).toEqual([]);
   });
 

@@ -293,6 +293,8 @@ export interface RoleInputs {
   secrets: CfValue[];
   /** It talks to the cluster (reads or produces). */
   kafka: boolean;
+  /** It produces in transactions (custom.access: `transactions: true`). */
+  transactions?: boolean;
   /** It runs in the VPC (Kafka or Redis). */
   vpc: boolean;
 }
@@ -372,6 +374,8 @@ export function functionStatements(settings: MskStageSettings, access: RoleInput
         ],
         Resource: [...new Set(access.writes)].map((t) => clusterResourceArn(cluster, 'topic', t)),
       });
+    }
+    if (access.transactions && access.writes.length > 0) {
       // Requests are produced in transactions (shared/kafka/atomic-producer.ts): one transactional id per
       // function instance, named after the function.
       statements.push({
@@ -379,6 +383,20 @@ export function functionStatements(settings: MskStageSettings, access: RoleInput
         Action: ['kafka-cluster:DescribeTransactionalId', 'kafka-cluster:AlterTransactionalId'],
         Resource: clusterResourceArn(cluster, 'transactional-id', `*-${access.functionName}-*`),
       });
+      // A commit sent but not answered is settled by reading back the transaction's first record as a
+      // consumer of committed records, in a group named after the transactional id (atomic-producer.ts).
+      statements.push(
+        {
+          Effect: 'Allow',
+          Action: ['kafka-cluster:ReadData'],
+          Resource: [...new Set(access.writes)].map((t) => clusterResourceArn(cluster, 'topic', t)),
+        },
+        {
+          Effect: 'Allow',
+          Action: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
+          Resource: clusterResourceArn(cluster, 'group', `*-${access.functionName}-*-settle`),
+        },
+      );
     }
   } else if (settings.scramSecretArn) {
     statements.push(

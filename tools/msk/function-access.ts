@@ -17,9 +17,11 @@ export interface DeclaredAccess {
   /** Environment variables naming Secrets Manager secrets the function reads. */
   secrets: string[];
   redis: boolean;
+  /** It produces in Kafka transactions (shared/kafka/atomic-producer.ts): transactional ids, and reading back. */
+  transactions?: boolean;
 }
 
-const KEYS = new Set(['produces', 'publishes', 'secrets', 'redis']);
+const KEYS = new Set(['produces', 'publishes', 'secrets', 'redis', 'transactions']);
 const ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
 
 /**
@@ -71,14 +73,17 @@ export function readAccessDeclaration(raw: unknown, functionKeys: string[]): Rec
     if (unknown.length > 0) {
       problems.push(`custom.access.${key}: unknown ${unknown.join(', ')}; known: ${[...KEYS].join(', ')}`);
     }
-    if (fields.redis !== undefined && typeof fields.redis !== 'boolean') {
-      problems.push(`custom.access.${key}.redis must be true or false`);
+    for (const flag of ['redis', 'transactions'] as const) {
+      if (fields[flag] !== undefined && typeof fields[flag] !== 'boolean') {
+        problems.push(`custom.access.${key}.${flag} must be true or false`);
+      }
     }
     declared[key] = {
       produces: strings(fields.produces, `custom.access.${key}.produces`, problems),
       publishes: strings(fields.publishes, `custom.access.${key}.publishes`, problems),
       secrets: strings(fields.secrets, `custom.access.${key}.secrets`, problems),
       redis: fields.redis === true,
+      ...(fields.transactions === true ? { transactions: true } : {}),
     };
   }
   for (const key of Object.keys(entries)) {

@@ -352,6 +352,7 @@ class MskStagePlugin {
           publishes,
           secrets: access.secrets.map(value),
           kafka,
+          transactions: access.transactions === true,
           vpc: kafka || access.redis,
         }),
       );

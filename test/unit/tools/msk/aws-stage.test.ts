@@ -157,7 +157,7 @@ describe('the stage refuses what would fail on AWS', () => {
 
   it("lets a writer use transactions and read its topics' size limit, under IAM, on its own ids only", () => {
     const settings = readMskStageSettings(withRedis, 'aws', context);
-    const access = writer('svc-aws-ingest');
+    const access = { ...writer('svc-aws-ingest'), transactions: true };
     const statements = functionStatements(settings, access);
     const transactions = statements.find((s) => s.Action.includes('kafka-cluster:AlterTransactionalId'));
     expect(transactions?.Action).toEqual([
@@ -167,12 +167,21 @@ describe('the stage refuses what would fail on AWS', () => {
     expect(String(transactions?.Resource)).toMatch(/:transactional-id\/.+\/\*-svc-aws-ingest-\*$/);
     const write = statements.find((s) => s.Action.includes('kafka-cluster:WriteData'));
     expect(write?.Action).toContain('kafka-cluster:DescribeTopicDynamicConfiguration');
+    // Settling an unanswered commit reads its own topics back, in its own settle groups only.
+    const readBack = statements.find((s) => s.Action.includes('kafka-cluster:ReadData'));
+    expect(readBack?.Resource).toEqual(write?.Resource);
+    const groups = statements.find((s) => s.Action.includes('kafka-cluster:AlterGroup'));
+    expect(String(groups?.Resource)).toMatch(/:group\/.+\/\*-svc-aws-ingest-\*-settle$/);
     const reader = functionStatements(settings, {
       ...access,
       writes: [],
       reads: [{ topic: 't', group: 'g' }],
     });
     expect(reader.some((s) => s.Action.includes('kafka-cluster:AlterTransactionalId'))).toBe(false);
+    // A writer that declares no transactions gets neither transactional ids nor the read-back.
+    const plain = functionStatements(settings, writer('svc-aws-analytics'));
+    expect(plain.some((s) => s.Action.includes('kafka-cluster:AlterTransactionalId'))).toBe(false);
+    expect(plain.some((s) => s.Action.includes('kafka-cluster:ReadData'))).toBe(false);
   });
 
   it('wants the bundle built for the runtime', () => {

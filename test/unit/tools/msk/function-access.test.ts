@@ -8,11 +8,11 @@ describe('readAccessDeclaration', () => {
   it('reads what each function touches', () => {
     expect(
       readAccessDeclaration(
-        { ingest: { produces: ['KAFKA_TOPIC'] }, stats: { redis: true }, dashboard: {} },
+        { ingest: { produces: ['KAFKA_TOPIC'], transactions: true }, stats: { redis: true }, dashboard: {} },
         ['ingest', 'stats', 'dashboard'],
       ),
     ).toEqual({
-      ingest: { produces: ['KAFKA_TOPIC'], publishes: [], secrets: [], redis: false },
+      ingest: { produces: ['KAFKA_TOPIC'], publishes: [], secrets: [], redis: false, transactions: true },
       stats: { produces: [], publishes: [], secrets: [], redis: true },
       dashboard: { produces: [], publishes: [], secrets: [], redis: false },
     });
@@ -20,12 +20,12 @@ describe('readAccessDeclaration', () => {
 
   it('names every function without an entry, every entry without a function, and bad fields, at once', () => {
     expect(() =>
-      readAccessDeclaration({ ingest: { produces: ['nginx_logs'], writes: [] }, gone: {} }, [
-        'ingest',
-        'stats',
-      ]),
+      readAccessDeclaration(
+        { ingest: { produces: ['nginx_logs'], writes: [], transactions: 'yes' }, gone: {} },
+        ['ingest', 'stats'],
+      ),
     ).toThrow(
-      /ingest: unknown writes[\s\S]*produces must be a list of environment variable names[\s\S]*stats has no entry[\s\S]*gone names no function/,
+      /ingest: unknown writes[\s\S]*transactions must be true or false[\s\S]*produces must be a list of environment variable names[\s\S]*stats has no entry[\s\S]*gone names no function/,
     );
   });
 });
