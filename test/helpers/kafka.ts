@@ -2,17 +2,19 @@
  * Integration tests talk to the real broker (started by global-setup when none runs). Every test makes its
  * own topics and groups with unique names, so tests never see each other's records.
  */
-import { randomUUID } from 'node:crypto';
-import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { loadConfig } from '../../shared/config';
 import { createKafka } from '../../shared/kafka/client';
-import { waitFor } from './wait';
+
+// Reading a topic, naming topics and groups: the package's helpers, the same broker (KAFKA_BROKERS).
+export {
+  header,
+  readTopic,
+  uniqueName,
+  type ReadMessage,
+} from '../../packages/serverless-offline-kafka/test/helpers/kafka';
 
 export const brokers = (): string[] => loadConfig().brokers;
-
-export function uniqueName(prefix: string): string {
-  return `${prefix}-${randomUUID().slice(0, 8)}`;
-}
 
 export function testKafka(on: string[] = brokers()): Kafka {
   return createKafka({ brokers: on, clientId: 'tests' });
@@ -46,35 +48,4 @@ export async function createTopics(
       }),
     on,
   );
-}
-
-export type ReadMessage = KafkaMessage & { partition: number };
-
-/** Reads a topic from the beginning in a fresh group until `expected` records arrived (or the deadline). */
-export async function readTopic(topic: string, expected: number, timeoutMs = 30000): Promise<ReadMessage[]> {
-  const consumer = testKafka().consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100 });
-  const seen: ReadMessage[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message, partition }) => {
-        seen.push({ ...message, partition });
-      },
-    });
-    await waitFor(
-      () => seen.length >= expected,
-      `${expected} records on ${topic} (have ${seen.length})`,
-      timeoutMs,
-    );
-    return seen;
-  } finally {
-    await consumer.disconnect();
-  }
-}
-
-export function header(message: KafkaMessage, name: string): string | undefined {
-  const value = message.headers?.[name];
-  if (value === undefined) return undefined;
-  return (Array.isArray(value) ? value[0] : value)?.toString();
 }

@@ -7,37 +7,17 @@
 import type { Admin } from 'kafkajs';
 import { brokers, withAdmin } from './kafka';
 import { topicRecords } from './producing';
-import { waitFor } from './wait';
+import {
+  waitForQuiet,
+  type QuietOptions,
+} from '../../packages/serverless-offline-kafka/test/helpers/quiescence';
 
-export interface QuietOptions {
-  /** How long nothing may change. */
-  quietMs?: number;
-  timeoutMs?: number;
-}
-
-/** Polls `snapshot` until it has been equal (as JSON) for `quietMs`; returns that snapshot. */
-export async function waitForQuiet<T>(
-  snapshot: () => Promise<T> | T,
-  what: string,
-  { quietMs = 1500, timeoutMs = 30000 }: QuietOptions = {},
-): Promise<T> {
-  let last: string | undefined;
-  let since = Date.now();
-  return waitFor(
-    async () => {
-      const value = await snapshot();
-      const text = JSON.stringify(value);
-      if (text !== last) {
-        last = text;
-        since = Date.now();
-        return undefined;
-      }
-      return Date.now() - since >= quietMs ? value : undefined;
-    },
-    `${what} to stay unchanged for ${quietMs} ms`,
-    timeoutMs,
-  );
-}
+// Waiting for stillness, and for a group to be drained: the package's helpers.
+export {
+  waitForGroupDrained,
+  waitForQuiet,
+  type QuietOptions,
+} from '../../packages/serverless-offline-kafka/test/helpers/quiescence';
 
 /** Partition → records on it (high watermark minus low), per partition. */
 async function topicSizes(admin: Admin, topic: string): Promise<Record<number, number>> {
@@ -55,35 +35,4 @@ export async function settledRecordCount(topic: string, options?: QuietOptions):
     waitForQuiet(() => topicSizes(admin, topic), `the end offsets of ${topic}`, options),
   );
   return (await topicRecords(brokers(), topic)).length;
-}
-
-/**
- * Waits until `group` has committed the end of every partition of `topic` (lag zero), and neither the
- * offsets nor `seen` (what the test's consumers counted) changed for `quietMs`.
- */
-export async function waitForGroupDrained(
-  group: string,
-  topic: string,
-  seen: () => number,
-  options?: QuietOptions,
-): Promise<void> {
-  await withAdmin((admin) =>
-    waitForQuiet(
-      async () => {
-        const [ends, [committed]] = await Promise.all([
-          admin.fetchTopicOffsets(topic),
-          admin.fetchOffsets({ groupId: group, topics: [topic] }),
-        ]);
-        const lag = ends.map((end) => {
-          const at = committed!.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
-          return Number(end.high) - (at === '-1' ? Number(end.low) : Number(at));
-        });
-        // Not still while anything is left to handle: a changing token keeps the wait going.
-        if (lag.some((n) => n !== 0)) return { pending: Date.now() };
-        return { ends: ends.map((e) => e.high), seen: seen() };
-      },
-      `group ${group} on ${topic} to have no lag`,
-      options,
-    ),
-  );
 }
