@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fixtureLines } from './fixtures';
+import { kcatReadArgs } from '../../packages/serverless-offline-kafka/bench/kcat';
 
 const run = promisify(execFile);
 
@@ -59,21 +60,7 @@ export async function topicRecords(
 ): Promise<TopicRecord[]> {
   const { stdout } = await run(
     'kcat',
-    [
-      '-C',
-      '-b',
-      brokers.join(','),
-      '-t',
-      topic,
-      '-o',
-      'beginning',
-      '-e',
-      '-q',
-      '-X',
-      `isolation.level=read_${isolation}`,
-      '-f',
-      '%p\t%o\t%h\t%s\n',
-    ],
+    kcatReadArgs(brokers, topic, '-X', `isolation.level=read_${isolation}`, '-f', '%p\t%o\t%h\t%s\n'),
     { maxBuffer: 512 * 1024 * 1024, timeout: 60000 },
   );
   return stdout

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { parseKafkaEventDefinition } from 'serverless-offline-kafka/event-definition';
 import { KafkaEventSource, type SourceLog } from 'serverless-offline-kafka/event-source';
 import { benchBrokers, benchKafka, brokerAnswers, count, countLines, flag, machineLine, table } from './lib';
+import { kcatReadArgs } from './kcat';
 
 const quiet: SourceLog = {
   notice: () => undefined,
@@ -120,17 +121,7 @@ const bench = {
     );
     await fill(brokers, topic, records, partitions, size);
 
-    const kcat = await countLines('kcat', [
-      '-C',
-      '-b',
-      brokers[0]!,
-      '-t',
-      topic,
-      '-o',
-      'beginning',
-      '-e',
-      '-q',
-    ]);
+    const kcat = await countLines('kcat', kcatReadArgs([brokers[0]!], topic));
     if (kcat.exitCode !== 0) throw new Error(`kcat failed (${kcat.exitCode}): ${kcat.stderr.trim()}`);
     const kcatRecords = kcat.lines;
     if (kcatRecords !== records) throw new Error(`kcat read ${kcatRecords} records, expected ${records}`);

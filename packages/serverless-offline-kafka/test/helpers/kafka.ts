@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { Kafka, logLevel, type Admin, type KafkaMessage } from 'kafkajs';
+import { kcatReadArgs } from '../../bench/kcat';
 import { waitFor } from './wait';
 
 const run = promisify(execFile);
@@ -87,21 +88,7 @@ export function header(message: KafkaMessage, name: string): string | undefined 
 export async function countRecords(topic: string): Promise<number> {
   const { stdout } = await run(
     'kcat',
-    [
-      '-C',
-      '-b',
-      brokers().join(','),
-      '-t',
-      topic,
-      '-o',
-      'beginning',
-      '-e',
-      '-q',
-      '-X',
-      'isolation.level=read_committed',
-      '-f',
-      '%o\n',
-    ],
+    kcatReadArgs(brokers(), topic, '-X', 'isolation.level=read_committed', '-f', '%o\n'),
     { maxBuffer: 64 * 1024 * 1024, timeout: 60000 },
   );
   return stdout.split('\n').filter(Boolean).length;
