@@ -6,7 +6,7 @@
  * send batch ends with a receipt, and consumers acknowledge each message (client-individual).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import stompit from 'stompit';
@@ -35,6 +35,27 @@ function activemqXml(dir: string, port: number): string {
 `;
 }
 
+/**
+ * The Debian package ships log4j 1.2 (lib/optional) but no configuration for it, so without one the broker
+ * prints nothing but log4j's own complaint. Its warnings (memory limits, producer flow control, slow
+ * consumers) go to broker.out beside the configuration.
+ */
+const LOG4J = `log4j.rootLogger=INFO, out
+log4j.appender.out=org.apache.log4j.ConsoleAppender
+log4j.appender.out.layout=org.apache.log4j.PatternLayout
+log4j.appender.out.layout.ConversionPattern=%d{ISO8601} %-5p [%t] %c{1} - %m%n
+`;
+
+/**
+ * Messages the broker sends a consumer ahead of its acknowledgements: about 70 KB of frames, which fit in
+ * the connection's socket buffers. With 1,000 (about 700 KB) the broker's dispatch blocked writing to the
+ * socket while holding the connection's transport lock, its reader waited on that lock with the consumer's
+ * ACK frames unread, and the connection went into TCP retransmission back-off (both ends waiting 13 s
+ * and more between retries): the consumer received nothing more (24,010 and 4,754 of 100,000 within
+ * 60 s) while the producer's sends went on. The broker logged no warning (no memory limit, no flow control).
+ */
+const PREFETCH = 100;
+
 function stompConnect(port: number): Promise<Client> {
   return new Promise((resolve, reject) => {
     stompit.connect(
@@ -58,6 +79,7 @@ class OwnActiveMq {
     mkdirSync(join(dir, 'conf'), { recursive: true });
     mkdirSync(join(dir, 'tmp'), { recursive: true });
     writeFileSync(join(dir, 'conf', 'activemq.xml'), activemqXml(dir, port));
+    writeFileSync(join(dir, 'conf', 'log4j.properties'), LOG4J);
   }
 
   async start(): Promise<void> {
@@ -75,6 +97,7 @@ class OwnActiveMq {
         `-Dactivemq.conf=${join(this.dir, 'conf')}`,
         `-Dactivemq.data=${join(this.dir, 'data')}`,
         `-Djava.io.tmpdir=${join(this.dir, 'tmp')}`,
+        `-Dlog4j.configuration=file:${join(this.dir, 'conf', 'log4j.properties')}`,
         '-jar',
         join(this.home, 'bin', 'activemq.jar'),
         'start',
@@ -89,6 +112,15 @@ class OwnActiveMq {
     );
     exited.catch(() => undefined);
     await Promise.race([waitForPort(this.port, true, 90000, 'ActiveMQ did not listen'), exited]);
+  }
+
+  /** The broker's WARN and ERROR lines so far (its folder is removed when the comparison ends). */
+  warnings(): string[] {
+    const log = join(this.dir, 'broker.out');
+    if (!existsSync(log)) return [];
+    return readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((line) => / (WARN|ERROR) /.test(line));
   }
 
   async stop(): Promise<void> {
@@ -107,7 +139,10 @@ class ActiveMqBroker implements Broker {
   private sender: Client | undefined;
   private server = 'ActiveMQ';
 
-  constructor(private readonly node: OwnActiveMq) {}
+  constructor(
+    private readonly node: OwnActiveMq,
+    private readonly progress: (line: string) => void,
+  ) {}
 
   async connect(): Promise<void> {
     this.sender = await stompConnect(this.node.port);
@@ -178,7 +213,7 @@ class ActiveMqBroker implements Broker {
         const client = await stompConnect(this.node.port);
         client.on('error', () => undefined);
         client.subscribe(
-          { destination, ack: 'client-individual', 'activemq.prefetchSize': '1000' },
+          { destination, ack: 'client-individual', 'activemq.prefetchSize': String(PREFETCH) },
           (err, message) => {
             if (err) return;
             const h = (message as unknown as { headers: Record<string, string> }).headers;
@@ -210,6 +245,7 @@ class ActiveMqBroker implements Broker {
   async stop(): Promise<void> {
     this.sender?.destroy(new Error('comparison finished'));
     await this.node.stop();
+    for (const line of this.node.warnings()) this.progress(`broker log: ${line}`);
     rmSync(this.node.dir, { recursive: true, force: true });
   }
 }
@@ -231,7 +267,7 @@ export const activemq: BrokerStarter = {
     try {
       progress(`starting ActiveMQ with its own configuration on 127.0.0.1:${port} (STOMP)...`);
       await node.start();
-      const broker = new ActiveMqBroker(node);
+      const broker = new ActiveMqBroker(node, progress);
       await broker.connect();
       return { ok: true, broker };
     } catch (err) {
