@@ -38,7 +38,7 @@ it('holds at most a couple of abort listeners on any one signal over 400 deliver
       4,
     );
     // The control: every delivery's fetch ran.
-    await waitFor(() => subscriber.received.length >= count, 30000);
+    await waitFor(() => subscriber.received.length >= count, `${count} deliveries`);
     expect(subscriber.received).toHaveLength(count);
   } finally {
     client.destroy();
