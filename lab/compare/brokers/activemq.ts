@@ -123,13 +123,20 @@ class OwnActiveMq {
     await Promise.race([waitForPort(this.port, true, 90000, 'ActiveMQ did not listen'), exited]);
   }
 
-  /** The broker's WARN and ERROR lines so far (its folder is removed when the comparison ends). */
+  /**
+   * The broker's WARN and ERROR lines so far, each with the exception it names on the next line if any
+   * (its folder is removed when the comparison ends).
+   */
   warnings(): string[] {
     const log = join(this.dir, 'broker.out');
     if (!existsSync(log)) return [];
-    return readFileSync(log, 'utf8')
-      .split('\n')
-      .filter((line) => / (WARN|ERROR) /.test(line));
+    const lines = readFileSync(log, 'utf8').split('\n');
+    const exception = (line = '') => /^[\w.$]+(Exception|Error)\b/.test(line);
+    return lines.flatMap((line, i) =>
+      / (WARN|ERROR) /.test(line)
+        ? [exception(lines[i + 1]) ? `${line} (${lines[i + 1]!.trim()})` : line]
+        : [],
+    );
   }
 
   async stop(): Promise<void> {
