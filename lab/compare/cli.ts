@@ -1,6 +1,7 @@
 /**
- * `npm run compare [-- --records N] [-- --brokers kafka,sns,rabbitmq,activemq]`: the same nginx records
- * through every broker available on this machine, measured the same way. Prints progress on stderr and
+ * `npm run compare [-- --records N] [-- --sns-records N] [-- --brokers kafka,sns,rabbitmq,activemq]`: the
+ * same nginx records through every broker available on this machine, measured the same way (SNS with
+ * --sns-records of them, by default as many). Prints progress on stderr and
  * the Markdown table on stdout; writes the chart (docs/comparison.svg) and the raw figures
  * (docs/comparison.json). A broker that cannot run here is reported as skipped with the reason.
  */
@@ -31,14 +32,20 @@ function option(args: string[], name: string): string | undefined {
 }
 
 function parseArgs(args: string[]) {
-  const known = new Set(['--records', '--brokers', '--chart', '--json']);
+  const known = new Set(['--records', '--sns-records', '--brokers', '--chart', '--json']);
   for (const arg of args) {
     if (arg.startsWith('--') && !known.has(arg)) throw new UsageError(`unknown option ${arg}`);
   }
-  const records = Number(option(args, '--records') ?? process.env.COMPARE_RECORDS ?? 2000);
-  if (!Number.isInteger(records) || records < 100 || records > 1_000_000) {
-    throw new UsageError('--records must be a whole number from 100 to 1000000');
-  }
+  const count = (name: string, raw: string) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 100 || n > 1_000_000) {
+      throw new UsageError(`${name} must be a whole number from 100 to 1000000`);
+    }
+    return n;
+  };
+  const records = count('--records', option(args, '--records') ?? process.env.COMPARE_RECORDS ?? '2000');
+  // The SNS emulator takes one HTTP request per record each way (about 300 a second): 100,000 take minutes.
+  const snsRecords = count('--sns-records', option(args, '--sns-records') ?? String(records));
   const brokers = (option(args, '--brokers') ?? Object.keys(STARTERS).join(','))
     .split(',')
     .map((b) => b.trim().toLowerCase());
@@ -49,6 +56,7 @@ function parseArgs(args: string[]) {
   const root = projectRoot();
   return {
     brokers,
+    snsRecords,
     sizes: {
       records,
       latencySamples: 200,
@@ -68,8 +76,12 @@ async function main(): Promise<void> {
     process.stderr.write(
       `[${((Date.now() - began) / 1000).toFixed(1).padStart(5)} s] ${who.padEnd(8)} ${line}\n`,
     );
+  const snsNote =
+    options.brokers.includes('sns') && options.snsRecords !== options.sizes.records
+      ? ` (SNS ${options.snsRecords})`
+      : '';
   say('compare')(
-    `${options.sizes.records} records through ${options.brokers.join(', ')}; starting the brokers...`,
+    `${options.sizes.records} records${snsNote} through ${options.brokers.join(', ')}; starting the brokers...`,
   );
 
   // Start every broker at once (they spend that time waiting on their JVMs), then measure one at a time.
@@ -99,7 +111,8 @@ async function main(): Promise<void> {
       }
       const broker = availability.broker;
       try {
-        const results = await runScenarios(broker, options.sizes, say(starter.name));
+        const sizes = starter === sns ? { ...options.sizes, records: options.snsRecords } : options.sizes;
+        const results = await runScenarios(broker, sizes, say(starter.name));
         outcomes.push({ name: starter.name, ok: true, describe: broker.describe(), results });
       } catch (err) {
         outcomes.push({
@@ -140,7 +153,7 @@ async function main(): Promise<void> {
 main().catch((err: Error) => {
   if (err instanceof UsageError) {
     console.error(
-      `compare: ${err.message}\nusage: npm run compare -- [--records N] [--brokers kafka,sns,rabbitmq,activemq] [--chart file.svg] [--json file.json]`,
+      `compare: ${err.message}\nusage: npm run compare -- [--records N] [--sns-records N] [--brokers kafka,sns,rabbitmq,activemq] [--chart file.svg] [--json file.json]`,
     );
     process.exit(2);
   }

@@ -2,7 +2,7 @@
  * The comparison's output: a Markdown table in the shape of the seed report's comparison (criteria as rows,
  * brokers as columns, measured values with units) and an SVG chart of throughput and latency.
  */
-import type { Results, ScenarioSizes } from './scenarios';
+import type { Results, ScenarioSizes, ThroughputResult } from './scenarios';
 
 export type Outcome =
   | { name: string; ok: true; describe: string; results: Results }
@@ -10,6 +10,31 @@ export type Outcome =
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const ms = (n: number) => (Number.isNaN(n) ? 'n/a' : n < 10 ? `${n.toFixed(1)} ms` : `${int(n)} ms`);
+
+/**
+ * Records the throughput consumer did not get: "0", or how many had not arrived within the wait (the
+ * footnote says whether a new consumer found them in the broker afterwards, i.e. delayed or lost).
+ */
+function missing(t: ThroughputResult): string {
+  const count = t.records - t.received;
+  return count === 0 ? '0' : `${int(count)} not within ${int(t.waitSeconds)} s⁴`;
+}
+
+/** The footnote to a throughput run in which records did not arrive in time. */
+function missingNote(name: string, t: ThroughputResult): string {
+  const count = t.records - t.received;
+  const later = t.readLater ?? 0;
+  const verdict =
+    later === count
+      ? 'delayed, not lost'
+      : later === 0
+        ? 'none of them was found: lost'
+        : `${int(count - later)} not found: lost or delayed further`;
+  return (
+    `⁴ ${name}: ${int(count)} of ${int(t.records)} records had not arrived ${int(t.waitSeconds)} s after the last ` +
+    `was sent; a new consumer then read ${int(later)} of them from the broker (${verdict}).`
+  );
+}
 
 interface Row {
   criterion: string;
@@ -20,7 +45,10 @@ export function rows(sizes: ScenarioSizes): Row[] {
   return [
     {
       criterion: `Throughput, end to end (${int(sizes.records)} records, 1 consumer)`,
-      value: (r) => `${int(r.throughput.perSecond)} records/s`,
+      // A broker run with fewer records (--sns-records) says how many.
+      value: (r) =>
+        `${int(r.throughput.perSecond)} records/s` +
+        (r.throughput.records === sizes.records ? '' : ` (${int(r.throughput.records)} records)`),
     },
     {
       criterion: `Latency p50 (${sizes.latencySamples} records, one every ${sizes.latencyIntervalMs} ms)`,
@@ -32,8 +60,8 @@ export function rows(sizes: ScenarioSizes): Row[] {
       value: (r) => `${int(r.throughput.orderViolations)} of ${int(r.throughput.records)}`,
     },
     {
-      criterion: 'Lost / duplicated (throughput run)',
-      value: (r) => `${int(r.throughput.records - r.throughput.received)} / ${int(r.throughput.duplicates)}`,
+      criterion: 'Not received / duplicated (throughput run)',
+      value: (r) => `${missing(r.throughput)} / ${int(r.throughput.duplicates)}`,
     },
     {
       criterion: 'Unacknowledged records redelivered to a restarted consumer',
@@ -77,6 +105,11 @@ export function markdownTable(outcomes: Outcome[], sizes: ScenarioSizes): string
   if (outcomes.some((o) => !o.ok)) notes.push('² skipped: the reason is in the table below.');
   for (const o of outcomes) {
     if (o.ok && 'skipped' in o.results.native) notes.push(`³ ${o.name}: ${o.results.native.skipped}.`);
+  }
+  for (const o of outcomes) {
+    if (o.ok && o.results.throughput.received < o.results.throughput.records) {
+      notes.push(missingNote(o.name, o.results.throughput));
+    }
   }
   return [
     header,

@@ -112,28 +112,47 @@ export async function startSnsEmulator(options: EmulatorOptions = {}): Promise<S
   // emulator first finishes the deliveries under way (at most DRAIN_MS) instead of dropping them.
   const maxPending = options.maxPendingDeliveries ?? DEFAULT_MAX_PENDING_DELIVERIES;
   const delivering = new Set<Promise<void>>();
-  const closing = new AbortController();
+  // One controller per delivery, aborted when the emulator closes. Not one signal shared by all: fetch
+  // adds a listener to the signal it is given and removes it only when the request is garbage-collected,
+  // so a shared signal collected thousands of listeners (MaxListenersExceededWarning) in a long run.
+  const stoppers = new Set<AbortController>();
+  let closed = false;
   const redeliver = options.redeliver ?? true;
   const deliverHttp = async (event: string, endpoint: string, raw: boolean): Promise<void> => {
+    const stopper = new AbortController();
+    if (closed) stopper.abort();
+    stoppers.add(stopper);
+    try {
+      await deliverUntilDone(event, endpoint, raw, stopper.signal);
+    } finally {
+      stoppers.delete(stopper);
+    }
+  };
+  const deliverUntilDone = async (
+    event: string,
+    endpoint: string,
+    raw: boolean,
+    stop: AbortSignal,
+  ): Promise<void> => {
     for (let retry = 0; ; retry++) {
       const wait = snsRetryDelayMs(retry);
       if (wait === undefined) {
         options.debug?.(`delivery policy exhausted for ${endpoint}; the message is discarded`);
         return;
       }
-      if (wait > 0) await sleep(wait, undefined, { signal: closing.signal });
+      if (wait > 0) await sleep(wait, undefined, { signal: stop });
       let status: number | undefined;
       try {
         const answer = await fetch(endpoint, {
           method: 'POST',
           body: event,
           headers: { 'x-amz-sns-rawdelivery': String(raw), 'Content-Type': 'text/plain; charset=UTF-8' },
-          signal: closing.signal,
+          signal: stop,
         });
         status = answer.status;
         await answer.arrayBuffer();
       } catch (err) {
-        if (closing.signal.aborted) throw err;
+        if (stop.aborted) throw err;
         options.debug?.(`delivery to ${endpoint} failed: ${(err as Error).message}`);
       }
       if (!redeliver || !isRetryableAnswer(status)) return;
@@ -183,7 +202,8 @@ export async function startSnsEmulator(options: EmulatorOptions = {}): Promise<S
       clearTimeout(timer);
       // What is still being retried then (a subscriber that stays down) ends with the emulator.
       if (delivering.size > 0) options.debug?.(`closing with ${delivering.size} deliveries still retrying`);
-      closing.abort();
+      closed = true;
+      for (const stopper of stoppers) stopper.abort();
       await Promise.allSettled([...delivering]);
     },
   };

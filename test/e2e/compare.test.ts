@@ -17,7 +17,7 @@ const CLI = join(ROOT, 'dist', 'lab', 'compare', 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'compare-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-it('measures SNS and prints the table, the chart and the figures', async () => {
+it('measures SNS (with --sns-records) and prints the table, the chart and the figures', async () => {
   const { stdout, stderr } = await run(
     process.execPath,
     [
@@ -25,6 +25,8 @@ it('measures SNS and prints the table, the chart and the figures', async () => {
       '--brokers',
       'sns',
       '--records',
+      '1000',
+      '--sns-records',
       '200',
       '--chart',
       join(dir, 'c.svg'),
@@ -35,7 +37,11 @@ it('measures SNS and prints the table, the chart and the figures', async () => {
   );
   expect(stderr).toMatch(/SNS +throughput: sent 200\/200/);
   expect(stdout).toContain('| Criterion | SNS |');
-  expect(stdout).toMatch(/\| Throughput, end to end \(200 records, 1 consumer\) \| [\d,]+ records\/s \|/);
+  // --sns-records: SNS ran 200 of the 1,000 records the other brokers would, and the table says so.
+  expect(stdout).toMatch(
+    /\| Throughput, end to end \(1,000 records, 1 consumer\) \| [\d,]+ records\/s \(200 records\) \|/,
+  );
+  expect(stdout).toContain('| Not received / duplicated (throughput run) | 0 / 0 |');
   expect(stdout).toContain('| Unacknowledged records redelivered to a restarted consumer | 0 of 50 |');
   // The control for "0 of 50": the same subscriber received all 100 records and acknowledged half, so the
   // zero is SNS not redelivering, not a subscriber that never received anything.
@@ -50,6 +56,7 @@ it('measures SNS and prints the table, the chart and the figures', async () => {
 
 it.each([
   [['--records', '5'], /--records must be a whole number/],
+  [['--sns-records', '5'], /--sns-records must be a whole number/],
   [['--brokers', 'nats'], /unknown broker "nats"/],
   [['--fast'], /unknown option --fast/],
 ])('refuses %j with a usage message and exit code 2', async (args, message) => {

@@ -42,6 +42,7 @@ describe('comparison report', () => {
     throughput: {
       records: 2000,
       received: 2000,
+      waitSeconds: 60,
       seconds: 1,
       perSecond: 2000,
       orderViolations: 0,
@@ -92,6 +93,40 @@ describe('comparison report', () => {
     const table = markdownTable(without, sizes);
     expect(table).toContain('not measured³');
     expect(table).toContain('³ SNS: no tool.');
+  });
+
+  it('says records that did not arrive in time were delayed or lost, by what a new consumer found', () => {
+    const late = (readLater: number): Outcome[] => [
+      {
+        name: 'ActiveMQ',
+        ok: true,
+        describe: 'STOMP',
+        results: { ...results, throughput: { ...results.throughput, received: 1500, readLater } },
+      },
+    ];
+    const delayed = markdownTable(late(500), sizes);
+    expect(delayed).toContain('| Not received / duplicated (throughput run) | 500 not within 60 s⁴ / 0 |');
+    expect(delayed).toContain(
+      '⁴ ActiveMQ: 500 of 2,000 records had not arrived 60 s after the last was sent; a new consumer then read 500 of them from the broker (delayed, not lost).',
+    );
+    expect(markdownTable(late(0), sizes)).toContain('(none of them was found: lost)');
+    expect(markdownTable(outcomes, sizes)).toContain(
+      '| Not received / duplicated (throughput run) | 0 / 0 |',
+    );
+  });
+
+  it('names the record count of a broker run with fewer records than the others', () => {
+    const fewer: Outcome[] = [
+      {
+        name: 'SNS',
+        ok: true,
+        describe: 'emulator',
+        results: { ...results, throughput: { ...results.throughput, records: 500, received: 500 } },
+      },
+    ];
+    expect(markdownTable(fewer, sizes)).toContain(
+      '| Throughput, end to end (2,000 records, 1 consumer) | 2,000 records/s (500 records) |',
+    );
   });
 
   it('draws a bar per measured broker and names the skipped ones', () => {
