@@ -33,14 +33,31 @@ export function isKafkaEvent(event: unknown): event is KafkaEvent {
   );
 }
 
-/** All records of the event, partition by partition, each partition in offset order as delivered. */
+/**
+ * All records of the event, partition by partition, each partition in offset order as delivered. A header
+ * byte list that several records of the event share (the local event source shares equal ones) becomes one
+ * Buffer that those records share: read them, never write into them.
+ */
 export function deliveredRecords(event: KafkaEvent): DeliveredRecord[] {
   const out: DeliveredRecord[] = [];
+  const buffers = new Map<number[], Buffer>();
+  const bufferOf = (bytes: number[]): Buffer => {
+    let buffer = buffers.get(bytes);
+    if (buffer === undefined) {
+      buffer = Buffer.from(bytes);
+      buffers.set(bytes, buffer);
+    }
+    return buffer;
+  };
   for (const batch of Object.values(event.records)) {
     for (const r of batch) {
       // Lambda leaves out `key` and `value` when the record has none; the @types say string.
       const key = r.key as string | undefined | null;
       const value = r.value as string | undefined | null;
+      const headers: Array<[string, Buffer]> = [];
+      for (const header of r.headers ?? []) {
+        for (const name in header) headers.push([name, bufferOf(header[name]!)]);
+      }
       out.push({
         topic: r.topic,
         partition: r.partition,
@@ -49,9 +66,7 @@ export function deliveredRecords(event: KafkaEvent): DeliveredRecord[] {
         timestampType: r.timestampType,
         key: key == null ? null : Buffer.from(key, 'base64'),
         value: value == null ? null : Buffer.from(value, 'base64'),
-        headers: (r.headers ?? []).flatMap((h) =>
-          Object.entries(h).map(([name, bytes]): [string, Buffer] => [name, Buffer.from(bytes)]),
-        ),
+        headers,
       });
     }
   }

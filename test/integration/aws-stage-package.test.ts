@@ -148,7 +148,7 @@ describe('stage aws with IAM auth on an existing cluster', () => {
         group: `nginx-kafka-serverless-aws-${group}`,
         source: CLUSTER,
         topics: ['nginx_logs'],
-        batch: 100,
+        batch: 1000,
         window: 1,
         start: 'TRIM_HORIZON',
         auth: undefined,

@@ -34,6 +34,12 @@ export interface SourceOptions extends Omit<FailureDestinationOptions, 'retryBas
   fetchBytesPerPartition?: number;
 }
 
+/**
+ * The longest a fetch waits (see start()). At 500 ms, batches of 100 (paused at 200 records held, below one
+ * fetch's worth) were delivered at 18,000 records/s by the package's benchmark, most of it spent asleep.
+ */
+const FETCH_WAIT_MAX_MS = 100;
+
 export class KafkaEventSource implements PollerHost {
   private consumer: Consumer | undefined;
   readonly destination: FailureDestination;
@@ -80,7 +86,13 @@ export class KafkaEventSource implements PollerHost {
       groupId: consumerGroupId,
       allowAutoTopicCreation: false,
       partitionAssigners: [sortedRoundRobin],
-      maxWaitTimeInMs: Math.min(500, Math.max(10, Math.round(this.definition.maximumBatchingWindow * 1000))),
+      // How long the broker may hold a fetch that finds nothing new, and how long kafkajs sleeps when every
+      // partition of the consumer is paused at its flow bound: a resumed partition waits up to this long for
+      // its next fetch, whatever the batching window (which the pollers apply themselves).
+      maxWaitTimeInMs: Math.min(
+        FETCH_WAIT_MAX_MS,
+        Math.max(10, Math.round(this.definition.maximumBatchingWindow * 1000)),
+      ),
       // A fetch brings at most fetchBytesPerPartition per partition (kafkajs's floor for a whole response is 5 MiB).
       maxBytes: Math.max(5 * 1024 * 1024, this.bound.fetchBytesPerPartition),
       maxBytesPerPartition: this.bound.fetchBytesPerPartition,

@@ -10,7 +10,7 @@ import type { KafkaMessage } from 'kafkajs';
 import { filterView, matchesAny } from './filter-pattern';
 import { mayResume, mustPause, type FlowBound } from './flow-bound';
 import type { KafkaEventDefinition } from './kafka-event-definition';
-import { lambdaRecord, splitByPayload } from './lambda-events/kafka-event';
+import { lambdaRecords, splitByPayload } from './lambda-events/kafka-event';
 import type { FailureDestination } from './failure-destination';
 import type { FailureCondition } from './lambda-events/on-failure-record';
 import type { SourceLog } from './plugin-support';
@@ -52,9 +52,12 @@ export interface PartitionFlow {
 
 function sizeOf(message: KafkaMessage): number {
   let bytes = (message.value?.length ?? 0) + (message.key?.length ?? 0);
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
+  const headers = message.headers;
+  for (const name in headers) {
+    const value = headers[name];
     bytes += name.length;
-    for (const v of Array.isArray(value) ? value : [value]) bytes += v?.length ?? 0;
+    if (Array.isArray(value)) for (const v of value) bytes += v.length;
+    else bytes += value?.length ?? 0;
   }
   return bytes;
 }
@@ -174,7 +177,7 @@ export class PartitionPoller {
         return;
       }
       const batch = this.buffer.slice(0, this.def.batchSize);
-      const records = batch.map((m) => lambdaRecord(this.def.topic, this.partition, m));
+      const records = lambdaRecords(this.def.topic, this.partition, batch);
       const parts = splitByPayload(records);
       this.continueNow = parts.length > 1;
       const first = parts[0]!;

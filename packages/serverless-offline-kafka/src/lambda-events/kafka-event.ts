@@ -11,26 +11,53 @@ import type { KafkaEventDefinition } from '../kafka-event-definition';
 const LOG_APPEND_TIME = 0x08;
 
 /** A header value as Lambda sends it: the list of its bytes (filled by index: spreading a Buffer is slow). */
-function byteList(value: Buffer | string): number[] {
-  const bytes = typeof value === 'string' ? Buffer.from(value) : value;
+function byteList(bytes: Buffer): number[] {
   const list = new Array<number>(bytes.length);
   for (let i = 0; i < bytes.length; i++) list[i] = bytes[i]!;
   return list;
 }
 
-function headerList(headers: IHeaders | undefined): MSKRecord['headers'] {
+/** One header as Lambda sends it: an object with the header's name as its only key. */
+type LambdaHeader = MSKRecord['headers'][number];
+
+/**
+ * The headers of one batch as Lambda sends them, each made once per header name and value in a row: the
+ * records of one producer mostly carry the same header values, so the records of a batch share one
+ * `{ name: bytes }` object per header instead of each making its own, and the copy to the function's worker
+ * thread (a structured clone, which keeps shared references) carries it once. Each record still has its
+ * own headers array. Kept for one batch, so it holds at most one header per name of that batch.
+ */
+export class SharedHeaders {
+  private readonly last = new Map<string, { bytes: Buffer; header: LambdaHeader }>();
+
+  headerOf(name: string, value: Buffer | string): LambdaHeader {
+    const bytes = typeof value === 'string' ? Buffer.from(value) : value;
+    const last = this.last.get(name);
+    if (last !== undefined && last.bytes.equals(bytes)) return last.header;
+    const header = { [name]: byteList(bytes) };
+    this.last.set(name, { bytes, header });
+    return header;
+  }
+}
+
+function headerList(headers: IHeaders | undefined, shared: SharedHeaders): MSKRecord['headers'] {
   const list: MSKRecord['headers'] = [];
   if (!headers) return list;
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined) continue;
-    if (Array.isArray(value)) for (const one of value) list.push({ [name]: byteList(one) });
-    else list.push({ [name]: byteList(value) });
+    if (Array.isArray(value)) for (const one of value) list.push(shared.headerOf(name, one));
+    else list.push(shared.headerOf(name, value));
   }
   return list;
 }
 
-export function lambdaRecord(topic: string, partition: number, message: KafkaMessage): MSKRecord {
+export function lambdaRecord(
+  topic: string,
+  partition: number,
+  message: KafkaMessage,
+  shared = new SharedHeaders(),
+): MSKRecord {
   const record: Partial<MSKRecord> = {
     topic,
     partition,
@@ -40,8 +67,16 @@ export function lambdaRecord(topic: string, partition: number, message: KafkaMes
   };
   if (message.key !== null) record.key = message.key.toString('base64');
   if (message.value !== null) record.value = message.value.toString('base64');
-  record.headers = headerList(message.headers);
+  record.headers = headerList(message.headers, shared);
   return record as MSKRecord;
+}
+
+/** The records of one batch of one partition in Lambda's shape, in order, sharing equal headers. */
+export function lambdaRecords(topic: string, partition: number, messages: KafkaMessage[]): MSKRecord[] {
+  const shared = new SharedHeaders();
+  const records = new Array<MSKRecord>(messages.length);
+  for (let i = 0; i < messages.length; i++) records[i] = lambdaRecord(topic, partition, messages[i]!, shared);
+  return records;
 }
 
 /** Lambda's payload limit for a synchronous invocation (the event source invokes synchronously). */
@@ -54,7 +89,7 @@ const ENVELOPE_BYTES = 4096;
 function sizeBound(record: MSKRecord): number {
   let size = 200 + record.topic.length + (record.key?.length ?? 0) + (record.value?.length ?? 0);
   for (const header of record.headers) {
-    for (const [name, bytes] of Object.entries(header)) size += name.length * 6 + 8 + bytes.length * 4;
+    for (const name in header) size += name.length * 6 + 8 + header[name]!.length * 4;
   }
   return size;
 }

@@ -1,6 +1,6 @@
 import type { MSKEvent, SelfManagedKafkaEvent } from 'aws-lambda';
 import type { KafkaMessage } from 'kafkajs';
-import { eventOf, lambdaRecord } from '../../src/lambda-events/kafka-event';
+import { eventOf, lambdaRecord, lambdaRecords } from '../../src/lambda-events/kafka-event';
 
 function message(offset: string, overrides: Partial<KafkaMessage> = {}): KafkaMessage {
   return {
@@ -77,5 +77,25 @@ describe('eventOf', () => {
       Object.entries(h).map(([k, bytes]) => `${k}=${Buffer.from(bytes).toString()}`),
     );
     expect(headers).toEqual(['source=file:x', 'trace=a', 'trace=b']);
+  });
+
+  it('gives the records of a batch one header object per equal header, each record its own list', () => {
+    const messages = [
+      message('1'),
+      message('2'),
+      message('3', {
+        headers: { source: Buffer.from('file:y'), trace: [Buffer.from('a'), Buffer.from('b')] },
+      }),
+      message('4', { headers: { source: 'file:y' } }),
+    ];
+    const records = lambdaRecords('t', 0, messages);
+    // As JSON (what Lambda sends), the same as records made one by one.
+    expect(JSON.parse(JSON.stringify(records))).toEqual(messages.map((m) => lambdaRecord('t', 0, m)));
+    const [first, second, third, fourth] = records;
+    expect(second!.headers).not.toBe(first!.headers);
+    expect(second!.headers[0]).toBe(first!.headers[0]);
+    expect(third!.headers[0]).not.toBe(second!.headers[0]);
+    expect(fourth!.headers[0]).toBe(third!.headers[0]);
+    expect(Buffer.from(fourth!.headers[0]!.source!).toString()).toBe('file:y');
   });
 });

@@ -55,6 +55,39 @@ describe('deliveredRecords', () => {
       ['other', []],
     ]);
   });
+
+  it('reads headers whose byte lists several records share (as the local event source sends them) per record', () => {
+    const source = [...Buffer.from('file:a.log')];
+    const version = { 'record-version': [49] };
+    const record = (offset: number, headers: MSKEvent['records'][string][number]['headers']) => ({
+      topic: 't',
+      partition: 0,
+      offset,
+      timestamp: 1,
+      timestampType: 'CREATE_TIME' as const,
+      key: Buffer.from('10.0.0.1').toString('base64'),
+      value: Buffer.from('{}').toString('base64'),
+      headers,
+    });
+    const event: MSKEvent = {
+      ...msk,
+      records: {
+        't-0': [
+          record(0, [version, { source }]),
+          record(1, [version, { source }]),
+          record(2, [version, { source: [...Buffer.from('file:b.log')] }]),
+        ],
+      },
+    };
+    const records = deliveredRecords(event);
+    expect(records.map((r) => headerText(r, HEADER.source))).toEqual([
+      'file:a.log',
+      'file:a.log',
+      'file:b.log',
+    ]);
+    expect(records.map((r) => headerText(r, HEADER.version))).toEqual(['1', '1', '1']);
+    expect(records[0]!.headers).not.toBe(records[1]!.headers);
+  });
 });
 
 describe('decodeNginxBatch', () => {
