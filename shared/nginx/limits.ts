@@ -69,7 +69,10 @@ export function outOfLimits(record: NginxRecord, now = Date.now()): Beyond | nul
     return { field: 'time', reason: `time ${JSON.stringify(record.time.slice(0, 40))} is not a time` };
   }
   if (at > now + LIMITS.futureMs) {
-    return { field: 'time', reason: `time ${record.time} is more than a day ahead of the clock (${clock()})` };
+    return {
+      field: 'time',
+      reason: `time ${record.time} is more than a day ahead of the clock (${clock()})`,
+    };
   }
   if (at < now - LIMITS.pastMs) {
     return {

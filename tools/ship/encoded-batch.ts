@@ -137,7 +137,11 @@ function sameTexts(a: Record<string, string>, b: Message['headers']): boolean {
  * Parses and encodes a batch's lines: the same records as the ingest function (prepareLines), dead letters
  * positioned by byte offset in their file. Runs in the parse worker, or on the main thread without one.
  */
-export function encodeGroups(groups: readonly LineGroup[], formatName: string, parse: LineParser): EncodedBatch {
+export function encodeGroups(
+  groups: readonly LineGroup[],
+  formatName: string,
+  parse: LineParser,
+): EncodedBatch {
   const counts: SendCounts = { accepted: 0, rejected: 0, blank: 0 };
   const records: Message[] = [];
   const deadLetters: Message[] = [];
@@ -166,7 +170,11 @@ export function transferablesOf(batch: EncodedBatch): ArrayBuffer[] {
 /** Record i's value and key as views of the packed bytes (no copy). */
 export function valueOf(records: PackedRecords, i: number): Uint8Array {
   const start = i === 0 ? 0 : records.valueEnds[i - 1]!;
-  return new Uint8Array(records.values.buffer, records.values.byteOffset + start, records.valueEnds[i]! - start);
+  return new Uint8Array(
+    records.values.buffer,
+    records.values.byteOffset + start,
+    records.valueEnds[i]! - start,
+  );
 }
 export function keyOf(records: PackedRecords, i: number): Uint8Array {
   const start = i === 0 ? 0 : records.keyEnds[i - 1]!;
@@ -174,7 +182,11 @@ export function keyOf(records: PackedRecords, i: number): Uint8Array {
 }
 
 /** The batch as kafkajs messages (for the clients that take those), partition left to the producer. */
-export function toTopicMessages(batch: EncodedBatch, topic: string, deadLetterTopic: string): TopicMessages[] {
+export function toTopicMessages(
+  batch: EncodedBatch,
+  topic: string,
+  deadLetterTopic: string,
+): TopicMessages[] {
   const { records } = batch;
   const asBuffer = (v: Uint8Array) => Buffer.from(v.buffer, v.byteOffset, v.length);
   const messages: Message[] = [];

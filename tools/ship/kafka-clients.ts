@@ -695,7 +695,9 @@ export class RdkafkaProducer implements ShipProducer {
 
   private failed(err: RdkafkaError, b: RdkafkaBatch): Error {
     if (RD_REFUSALS.has(err.code)) return new RefusedError(err.message);
-    return new Error(`${err.message} (librdkafka ${err.code}); the batch's ${b.total} records are not acknowledged yet`);
+    return new Error(
+      `${err.message} (librdkafka ${err.code}); the batch's ${b.total} records are not acknowledged yet`,
+    );
   }
 
   /**

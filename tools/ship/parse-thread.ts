@@ -32,7 +32,10 @@ export class InlineEncoder implements BatchEncoder {
 
 export class ParseWorker implements BatchEncoder {
   private readonly worker: Worker;
-  private readonly waiting = new Map<number, { resolve: (b: EncodedBatch) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<
+    number,
+    { resolve: (b: EncodedBatch) => void; reject: (e: Error) => void }
+  >();
   private nextId = 0;
   private failure: Error | undefined;
 
@@ -53,8 +56,7 @@ export class ParseWorker implements BatchEncoder {
           if (v && !Buffer.isBuffer(v)) d.value = Buffer.from(v.buffer, v.byteOffset, v.length);
         }
         w.resolve(m.batch);
-      }
-      else w.reject(new Error(`the parse worker failed: ${m.error}`));
+      } else w.reject(new Error(`the parse worker failed: ${m.error}`));
     });
     const fail = (err: Error) => {
       this.failure ??= err;

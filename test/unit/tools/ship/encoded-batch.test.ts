@@ -95,7 +95,12 @@ describe('encodeGroups', () => {
 
 describe('the packed form', () => {
   it('gives back the kafkajs messages of prepareLines for kafkajs and @platformatic/kafka', () => {
-    const expected = prepareLines([...sampleLog(), 'junk'], { source: 'file:/a', logFormat: 'combined' }, undefined, (i) => `byte ${i}`);
+    const expected = prepareLines(
+      [...sampleLog(), 'junk'],
+      { source: 'file:/a', logFormat: 'combined' },
+      undefined,
+      (i) => `byte ${i}`,
+    );
     const encoded = {
       records: packRecords(expected.records),
       deadLetters: expected.deadLetters,
@@ -110,7 +115,11 @@ describe('the packed form', () => {
   });
 
   it('leaves out a topic with nothing for it, and transfers its five byte arrays', () => {
-    const encoded = { records: packRecords([]), deadLetters: [], counts: { accepted: 0, rejected: 0, blank: 0 } };
+    const encoded = {
+      records: packRecords([]),
+      deadLetters: [],
+      counts: { accepted: 0, rejected: 0, blank: 0 },
+    };
     expect(toTopicMessages(encoded, 't', 't-dlq')).toEqual([]);
     expect(new Set(transferablesOf(encoded)).size).toBe(5);
   });

@@ -51,7 +51,15 @@ class FakeClient extends EventEmitter {
     });
   }
   setPollInBackground() {}
-  produce(topic: string, partition: number, value: Uint8Array | null, _k: unknown, _t: null, _o: unknown, headers: Array<Record<string, Buffer>>) {
+  produce(
+    topic: string,
+    partition: number,
+    value: Uint8Array | null,
+    _k: unknown,
+    _t: null,
+    _o: unknown,
+    headers: Array<Record<string, Buffer>>,
+  ) {
     if (queueRoom <= 0) throw Object.assign(new Error('Local: Queue full'), { code: RD.QUEUE_FULL });
     queueRoom--;
     produced.push({ client: this, topic, partition, value: Buffer.from(value!).toString(), headers });
