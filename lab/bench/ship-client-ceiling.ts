@@ -8,9 +8,9 @@
  *   node dist/lab/bench/ship-client-ceiling.js <access.log> <lines> <batch> <rdkafka|kafkajs|platformatic>
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import type { TopicMessages } from 'kafkajs';
 import { loadConfig } from '../../shared/config';
 import { prepareLines } from '../../shared/ingest/ingest-lines';
+import { packRecords, type EncodedBatch } from '../../tools/ship/encoded-batch';
 import { shipProducer, type ShipClientName } from '../../tools/ship/kafka-clients';
 
 function firstLines(file: string, count: number): string[] {
@@ -30,16 +30,19 @@ async function main(file: string, lines: number, batch: number, client: ShipClie
     source: `file:${file}`,
     logFormat: 'combined',
   });
+  const packed = packRecords(records);
   const { producer, note } = await shipProducer(config, client);
   if (producer.name !== client) throw new Error(note ?? `${client} is not available`);
   await producer.connect();
   try {
     const inFlight: Array<Promise<void>> = [];
     for (let sent = 0; sent < lines; sent += records.length) {
-      // A fresh batch array each time: the producer takes the same array again as a retry of it.
-      const send: TopicMessages[] = [
-        { topic: config.topic, messages: records.slice(0, Math.min(records.length, lines - sent)) },
-      ];
+      // A fresh batch each time: the producer takes the same object again as a retry of it.
+      const send: EncodedBatch = {
+        records: lines - sent >= records.length ? packed : packRecords(records.slice(0, lines - sent)),
+        deadLetters: [],
+        counts: { accepted: 0, rejected: 0, blank: 0 },
+      };
       if (inFlight.length >= producer.maxInFlight) await inFlight.shift();
       inFlight.push(producer.send(send));
     }

@@ -137,11 +137,11 @@ const bench: Benchmark = {
           });
           const measured: Array<{ tool: string; run: ChildRun; topic: string }> = [];
           for (const client of clients) {
-            // As `npm run ship` and the bin's #! line run it: a young generation capped at 8 MiB per semi-space.
+            // As `npm run ship` and the bin's #! line run it: a young generation capped at 4 MiB per semi-space.
             const run = await measureCommand(
               process.execPath,
               [
-                '--max-semi-space-size=8',
+                '--max-semi-space-size=4',
                 join(__dirname, '..', '..', 'tools', 'ship', 'cli.js'),
                 file,
                 '--client',
@@ -178,7 +178,7 @@ const bench: Benchmark = {
             const run = await measureCommand(
               process.execPath,
               [
-                '--max-semi-space-size=8',
+                '--max-semi-space-size=4',
                 join(__dirname, 'ship-client-ceiling.js'),
                 file,
                 String(lines),

@@ -101,7 +101,8 @@ export function prepareLines(
     let reason: string;
     if (parsed.ok) {
       const record = encodeRecord(parsed.record, origin);
-      const size = recordBytes(record);
+      // Sized only where there is a limit to hold it to (the shipper's producer checks the size itself).
+      const size = limits === undefined ? 0 : recordBytes(record);
       if (limits === undefined || size <= limits.record) {
         batch.records.push(record);
         batch.result.accepted++;

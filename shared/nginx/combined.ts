@@ -112,12 +112,17 @@ function scan(raw: string): NginxRecord {
   }
 
   const request = requestText === '-' ? '' : decodeNginxEscapes(requestText);
+  const parts = parseRequestLine(request);
+  // Fields named one by one rather than spread: the same order (and so the same JSON), fewer copies.
   return {
     time,
     remoteAddr,
     remoteUser,
     request,
-    ...parseRequestLine(request),
+    method: parts.method,
+    path: parts.path,
+    query: parts.query,
+    protocol: parts.protocol,
     status: Number(statusText),
     bodyBytesSent: bytesText === '-' ? 0 : Number(bytesText),
     referer,

@@ -38,6 +38,8 @@ export interface CompiledLogFormat {
   /** Variable names in the order they appear. */
   variables: string[];
   parse(line: string): ParseResult;
+  /** The text it was compiled from: compiling it again gives the same format (e.g. in a worker thread). */
+  spec: string;
 }
 
 type Token =
@@ -276,7 +278,7 @@ class Refusal {
   constructor(readonly reason: string) {}
 }
 
-function compileGeneric(spec: Specification): CompiledLogFormat {
+function compileGeneric(spec: Specification): Omit<CompiledLogFormat, 'spec'> {
   const tokens = tokenize(spec.format);
   const variables = tokens.flatMap((t) => (t.kind === 'var' ? [t.name] : []));
   if (variables.length === 0) {
@@ -425,6 +427,7 @@ export function compileLogFormat(spec: string, options: { generic?: boolean } = 
     throw new LogFormatError('the format is empty; use combined or a log_format string', 1);
   const trimmed = spec.trim();
   const combined: CompiledLogFormat = {
+    spec,
     name: 'combined',
     escape: 'default',
     format: COMBINED_FORMAT,
@@ -439,5 +442,5 @@ export function compileLogFormat(spec: string, options: { generic?: boolean } = 
   if (!options.generic && parsed.escape === 'default' && parsed.format.text === COMBINED_FORMAT) {
     return { ...combined, name: parsed.name === 'custom' ? 'combined' : parsed.name };
   }
-  return compileGeneric(parsed);
+  return { ...compileGeneric(parsed), spec };
 }

@@ -20,8 +20,18 @@ function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
+/** The last text converted and its result: the lines of one second carry the same time. */
+let last: { text: string; iso: string | null } = { text: '', iso: null };
+
 /** Returns the ISO 8601 form, or null when the text is not a valid `$time_local`. */
 export function timeLocalToIso(text: string): string | null {
+  if (text === last.text) return last.iso;
+  const iso = convert(text);
+  last = { text, iso };
+  return iso;
+}
+
+function convert(text: string): string | null {
   const m = SHAPE.exec(text);
   if (!m) return null;
   const [, dd, mon, yyyy, hh, mi, ss, sign, oh, om] = m as unknown as string[];

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env -S node --max-semi-space-size=4
 /**
  * `npm run ship -- <files|globs> [options]`, or `npx nginx-kafka-ship ...` after `npm run build`: ships
  * nginx access logs to the pipeline, whole files or following them. See USAGE in options.ts.

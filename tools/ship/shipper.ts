@@ -316,6 +316,7 @@ export class Shipper {
         await prepared.send();
         return true;
       } catch (err) {
+        if (err instanceof ShipError) throw err;
         // Retrying cannot help a request the broker refuses as such (too large, not authorised, ...).
         const e = err as { fatal?: boolean; name?: string; retriable?: boolean; message: string };
         if (e.fatal || (e.name === 'KafkaJSProtocolError' && e.retriable === false)) {

@@ -2,33 +2,17 @@
  * Where shipped lines go: straight to Kafka through the same shared code as the ingest function (parse,
  * encode, key, dead-letter, acknowledged send), or to the ingest function's HTTP endpoint.
  */
-import type { Message, TopicMessages } from 'kafkajs';
 import type { PipelineConfig } from '../../shared/config';
-import { prepareLines } from '../../shared/ingest/ingest-lines';
 import { createKafka } from '../../shared/kafka/client';
 import { logger } from '../../shared/log';
 import type { CompiledLogFormat } from '../../shared/nginx/log-format';
+import type { EncodedBatch, LineGroup, SendCounts } from './encoded-batch';
 import { shipProducer, type ShipClientName, type ShipProducer } from './kafka-clients';
+import { InlineEncoder, ParseWorker, type BatchEncoder } from './parse-thread';
+import { ShipError } from './shipper';
 import { sendFor, type Send } from './signed-request';
 
-/** The lines of one batch that came from one followed path. */
-export interface LineGroup {
-  /** The path the user named; records carry `source: file:<path>`. */
-  path: string;
-  lines: string[];
-  /**
-   * Per line, the file actually read (the path itself, or a rotated name) and the byte offset where the line
-   * starts in it: plain values, so only a rejected line pays for the text of its dead-letter position.
-   */
-  files: string[];
-  starts: number[];
-}
-
-export interface SendCounts {
-  accepted: number;
-  rejected: number;
-  blank: number;
-}
+export { positionOf, type LineGroup, type SendCounts } from './encoded-batch';
 
 /** A batch turned into what goes on the wire, built once so a retry resends the very same thing. */
 export interface Prepared {
@@ -49,15 +33,10 @@ export interface Sink {
 
 export class StartError extends Error {}
 
-/** `byte 1234`, or `access.log.1 byte 1234` for a line read from a rotated file. */
-export function positionOf(group: LineGroup, index: number): string {
-  const file = group.files[index]!;
-  return file === group.path ? `byte ${group.starts[index]}` : `${file} byte ${group.starts[index]}`;
-}
-
 export class KafkaSink implements Sink {
   readonly target: string;
   private producer: ShipProducer | undefined;
+  private encoder: BatchEncoder | undefined;
 
   constructor(
     private readonly config: PipelineConfig,
@@ -97,6 +76,7 @@ export class KafkaSink implements Sink {
     if (note) logger.warn('ship.client', { client: producer.name, note });
     this.producer = producer;
     await producer.connect();
+    this.encoder = startEncoder(this.format);
   }
 
   get maxInFlight(): number {
@@ -108,33 +88,48 @@ export class KafkaSink implements Sink {
     return this.producer?.name;
   }
 
+  /**
+   * The lines go to the parse worker at once; send() waits for them encoded, then hands them to the
+   * producer. Batches are encoded in the order they are prepared, and the shipper sends them in that order.
+   */
   prepare(groups: LineGroup[]): Prepared {
     const counts: SendCounts = { accepted: 0, rejected: 0, blank: 0 };
-    const records: Message[] = [];
-    const deadLetters: Message[] = [];
-    for (const group of groups) {
-      const batch = prepareLines(
-        group.lines,
-        { source: `file:${group.path}`, logFormat: this.format.name },
-        this.format.parse,
-        (i) => positionOf(group, i),
-      );
-      records.push(...batch.records);
-      deadLetters.push(...batch.deadLetters);
-      counts.accepted += batch.result.accepted;
-      counts.rejected += batch.result.rejected;
-      counts.blank += batch.result.blank;
-    }
-    // One array for every attempt: the producer knows a retry of it and resends only what was not stored.
-    const batch: TopicMessages[] = [
-      { topic: this.config.topic, messages: records },
-      { topic: this.config.deadLetterTopic, messages: deadLetters },
-    ].filter((t) => t.messages.length > 0);
-    return { counts, send: () => this.producer!.send(batch) };
+    const encoded = this.encoder!.encode(groups).then((batch) => {
+      Object.assign(counts, batch.counts);
+      return batch;
+    });
+    // A failure shows in send(); until then the promise must not count as unhandled.
+    encoded.catch(() => undefined);
+    let batch: EncodedBatch | undefined;
+    return {
+      counts,
+      send: async () => {
+        // One object for every attempt: the producer knows a retry of it and resends only what was not stored.
+        batch ??= await encoded.catch((err: Error) => {
+          throw new ShipError(err.message);
+        });
+        await this.producer!.send(batch);
+      },
+    };
   }
 
   async stop(): Promise<void> {
+    await this.encoder?.close();
     await this.producer?.disconnect();
+  }
+}
+
+/**
+ * The parse worker, unless SHIP_PARSE_WORKER=off (or no worker thread can be started): then batches are
+ * encoded on the main thread.
+ */
+function startEncoder(format: CompiledLogFormat): BatchEncoder {
+  if (process.env.SHIP_PARSE_WORKER === 'off') return new InlineEncoder(format);
+  try {
+    return new ParseWorker(format.spec);
+  } catch (err) {
+    logger.warn('ship.parse_worker', { note: 'no worker thread; parsing on the main thread', error: err });
+    return new InlineEncoder(format);
   }
 }
 

@@ -4,6 +4,7 @@ import { KeyHashPartitioner } from '../../../../shared/kafka/partitioner';
 import {
   keyPartition,
   RDKAFKA_QUEUE,
+  rdkafkaHeaderBytes,
   rdkafkaHeaders,
   rdkafkaSettings,
 } from '../../../../tools/ship/kafka-clients';
@@ -37,7 +38,7 @@ describe('keyPartition', () => {
 describe('rdkafkaSettings', () => {
   const config = { clientId: 'ship' };
 
-  it('asks librdkafka for idempotence, acks from all in-sync replicas, no delivery timeout and bounded queues', () => {
+  it('asks librdkafka for idempotence, acks from all in-sync replicas, no delivery timeout, bounded queues and reports of failed records only', () => {
     const settings = rdkafkaSettings(config, { brokers: ['a:9092', 'b:9092'] })!;
     expect(settings).toMatchObject({
       'bootstrap.servers': 'a:9092,b:9092',
@@ -47,7 +48,9 @@ describe('rdkafkaSettings', () => {
       'message.timeout.ms': 0,
       'queue.buffering.max.messages': RDKAFKA_QUEUE.messages,
       'queue.buffering.max.kbytes': RDKAFKA_QUEUE.kbytes,
+      'enable.gapless.guarantee': true,
       dr_cb: true,
+      'delivery.report.only.error': true,
     });
     // librdkafka's own default is 1 GiB: the shipper's bound must be far below its 150 MiB.
     expect(RDKAFKA_QUEUE.kbytes).toBeLessThanOrEqual(16 * 1024);
@@ -80,6 +83,15 @@ describe('rdkafkaSettings', () => {
   it('gives no settings for MSK IAM (SASL/OAUTHBEARER), which goes through kafkajs', () => {
     const sasl = { mechanism: 'oauthbearer' as const, oauthBearerProvider: async () => ({ value: 't' }) };
     expect(rdkafkaSettings(config, { brokers: ['a:9098'], ssl: true, sasl })).toBeUndefined();
+  });
+});
+
+describe('rdkafkaHeaderBytes', () => {
+  it('gives a run’s text headers as one single-name object per header, values as their UTF-8 bytes', () => {
+    expect(rdkafkaHeaderBytes({ 'record-version': '1', source: 'file:/ü.log' })).toEqual([
+      { 'record-version': Buffer.from('1') },
+      { source: Buffer.from('file:/ü.log', 'utf8') },
+    ]);
   });
 });
 

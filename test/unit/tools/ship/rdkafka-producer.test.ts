@@ -2,12 +2,12 @@
  * The librdkafka producer's bookkeeping against a scripted client: which records it hands to librdkafka, in
  * what order, when send() resolves, and what it hands over again after a failed delivery report, a fatal
  * error or a full queue. The real client is exercised against a real broker (killed with -9) in
- * test/integration/ship-broker-crash.test.ts; here each delivery report is given by the test, so the paths a
- * healthy broker never takes are covered too.
+ * test/integration/ship-broker-crash.test.ts; here the test says when librdkafka still holds records and
+ * which fail, so the paths a healthy broker never takes are covered too.
  */
 import { EventEmitter } from 'node:events';
-import type { TopicMessages } from 'kafkajs';
 import { loadConfig } from '../../../../shared/config';
+import { packRecords, type EncodedBatch } from '../../../../tools/ship/encoded-batch';
 import {
   keyPartition,
   RD,
@@ -22,14 +22,22 @@ interface Produced {
   topic: string;
   partition: number;
   value: string;
+  headers: Array<Record<string, Buffer>>;
 }
 
 const produced: Produced[] = [];
 const clients: FakeClient[] = [];
 let queueRoom = Infinity;
 
+const error = (code: number, message = `error ${code}`): RdkafkaError =>
+  Object.assign(new Error(message), { code });
+
 class FakeClient extends EventEmitter {
   disconnected = false;
+  /** How many of the records handed to this client the broker has stored (the oldest first). */
+  stored = 0;
+  /** Said by the next answer to flush(0), after it: a failed record's report coming in the same turn. */
+  lateReport: { p: Produced; err: RdkafkaError } | undefined;
   constructor(readonly settings: Record<string, unknown>) {
     super();
     clients.push(this);
@@ -43,36 +51,50 @@ class FakeClient extends EventEmitter {
     });
   }
   setPollInBackground() {}
-  produce(topic: string, partition: number, value: Buffer | null) {
+  produce(
+    topic: string,
+    partition: number,
+    value: Uint8Array | null,
+    _k: unknown,
+    _t: null,
+    _o: unknown,
+    headers: Array<Record<string, Buffer>>,
+  ) {
     if (queueRoom <= 0) throw Object.assign(new Error('Local: Queue full'), { code: RD.QUEUE_FULL });
     queueRoom--;
-    produced.push({ client: this, topic, partition, value: value!.toString() });
+    produced.push({ client: this, topic, partition, value: Buffer.from(value!).toString(), headers });
   }
-  flush(_t: number, done: () => void) {
-    done();
+  holding(): number {
+    return produced.filter((p) => p.client === this).length - this.stored;
+  }
+  flush(timeout: number, done: (err: RdkafkaError | null) => void) {
+    const held = this.holding();
+    setImmediate(() => {
+      done(timeout === 0 && held > 0 ? error(RD.TIMED_OUT, 'Local: Timed out') : null);
+      const late = this.lateReport;
+      this.lateReport = undefined;
+      if (late) this.report(late.p, late.err);
+    });
   }
   disconnect(_t: number, done: () => void) {
     this.disconnected = true;
     done();
   }
-  /** librdkafka's report for the oldest record of that partition not reported yet. */
-  report(p: Produced, err: RdkafkaError | null = null) {
+  /** librdkafka's report of a failed record (it reports no others). */
+  report(p: Produced, err: RdkafkaError) {
     this.emit('delivery-report', err, { topic: p.topic, partition: p.partition });
   }
 }
 
 const fake = { Producer: FakeClient, librdkafkaVersion: 'test' } as unknown as RdkafkaModule;
 const config = { ...loadConfig({}), topic: 't', deadLetterTopic: 't-dlq' };
-const error = (code: number, message = `error ${code}`): RdkafkaError =>
-  Object.assign(new Error(message), { code });
 
-function batch(...values: string[]): TopicMessages[] {
-  return [{ topic: 't', messages: values.map((v) => ({ key: `key-${v}`, value: v, headers: { h: '1' } })) }];
-}
-
-/** Reports every record produced so far (and not reported) as stored, or with `err`. */
-function reportAll(from: number, err: RdkafkaError | null = null) {
-  for (const p of produced.slice(from)) p.client.report(p, err);
+function batch(...values: string[]): EncodedBatch {
+  return {
+    records: packRecords(values.map((v) => ({ key: `key-${v}`, value: v, headers: { h: '1' } }))),
+    deadLetters: [],
+    counts: { accepted: values.length, rejected: 0, blank: 0 },
+  };
 }
 
 const settled = async (promise: Promise<void>) => {
@@ -81,7 +103,8 @@ const settled = async (promise: Promise<void>) => {
     () => (state = 'resolved'),
     () => (state = 'rejected'),
   );
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  // Long enough for a few of the producer's questions to librdkafka (one every millisecond).
+  await new Promise((r) => setTimeout(r, 30));
   return state;
 };
 
@@ -97,74 +120,92 @@ beforeEach(() => {
   queueRoom = Infinity;
 });
 
-it('hands every record over with the partitioner’s partition, in order, and resolves only when all are reported stored', async () => {
+it('hands every record over with the partitioner’s partition and its headers, in order, and resolves only when librdkafka holds none', async () => {
   const producer = await connected();
   const sending = producer.send(batch('a', 'b', 'c', 'd'));
   expect(produced.map((p) => p.value)).toEqual(['a', 'b', 'c', 'd']);
-  for (const p of produced) expect(p.partition).toBe(keyPartition(Buffer.from(`key-${p.value}`), 3));
-  for (const p of produced.slice(0, 3)) p.client.report(p);
+  for (const p of produced) {
+    expect(p.partition).toBe(keyPartition(Buffer.from(`key-${p.value}`), 3));
+    expect(p.headers).toEqual([{ h: Buffer.from('1') }]);
+  }
+  clients[0]!.stored = 3;
   expect(await settled(sending)).toBe('pending');
-  produced[3]!.client.report(produced[3]!);
+  clients[0]!.stored = 4;
   expect(await settled(sending)).toBe('resolved');
 });
 
-it('after a failed delivery report, a new producer gets every record not acknowledged, in order', async () => {
+it('after a failed delivery report, a new producer gets every record of the batches not acknowledged, in order', async () => {
   const producer = await connected();
   const b = batch('a', 'b', 'c', 'd');
   const first = producer.send(b);
-  const [a, bb, c] = produced;
-  a!.client.report(a!);
+  const [, bb] = produced;
   bb!.client.report(bb!, error(-195, 'Local: Broker transport failure'));
-  c!.client.report(c!);
-  await expect(first).rejects.toThrow(/transport failure.*2 records of the batch not acknowledged/);
+  await expect(first).rejects.toThrow(/transport failure.*4 records are not acknowledged/);
   const retry = producer.send(b);
   await new Promise((r) => setImmediate(r));
-  // b again, and d (handed to the old producer, never reported) after it: nothing overtakes b.
+  // The whole batch again: without a report per record, which of a, c, d were stored is not known.
   expect(produced.slice(4).map((p) => [p.value, p.client === clients[1]])).toEqual([
+    ['a', true],
     ['b', true],
+    ['c', true],
     ['d', true],
   ]);
-  reportAll(4);
+  expect(clients[0]!.disconnected).toBe(true);
+  clients[1]!.stored = 4;
   expect(await settled(retry)).toBe('resolved');
 });
 
-it('after a fatal error, a new producer gets every unacknowledged record of every batch in flight, in order', async () => {
+it('a failed report that reaches JavaScript just after librdkafka said it holds nothing still fails the batch', async () => {
+  const producer = await connected();
+  const sending = producer.send(batch('a', 'b'));
+  const client = clients[0]!;
+  client.stored = 2;
+  client.lateReport = { p: produced[1]!, err: error(-195, 'Local: Broker transport failure') };
+  expect(await settled(sending)).toBe('rejected');
+  await expect(sending).rejects.toThrow(/transport failure/);
+});
+
+it('after a fatal error, a new producer gets every batch not acknowledged, in order, and none that was', async () => {
   const producer = await connected();
   const one = batch('a', 'b');
-  const two = batch('c', 'd');
   const first = producer.send(one);
+  clients[0]!.stored = 2;
+  expect(await settled(first)).toBe('resolved');
+  const two = batch('c', 'd');
+  const three = batch('e');
   const second = producer.send(two);
-  const [a] = produced;
-  a!.client.report(a!);
+  const third = producer.send(three);
   clients[0]!.emit(
     'event.error',
     Object.assign(error(RD.FATAL, 'Fatal: out of order sequence'), { isFatal: true }),
   );
-  await expect(first).rejects.toThrow(/out of order/);
   await expect(second).rejects.toThrow(/out of order/);
+  await expect(third).rejects.toThrow(/out of order/);
+  const retryThree = producer.send(three);
   const retryTwo = producer.send(two);
-  const retryOne = producer.send(one);
   await new Promise((r) => setImmediate(r));
   expect(clients).toHaveLength(2);
   expect(clients[0]!.disconnected).toBe(true);
   const again = produced.filter((p) => p.client === clients[1]);
-  expect(again.map((p) => p.value)).toEqual(['b', 'c', 'd']);
-  // Reports of the replaced producer count for nothing.
-  produced[1]!.client.report(produced[1]!);
-  for (const p of again) p.client.report(p);
-  expect(await settled(retryOne)).toBe('resolved');
+  // In the order the batches were first given, whatever the order of the retries.
+  expect(again.map((p) => p.value)).toEqual(['c', 'd', 'e']);
+  clients[1]!.stored = 3;
   expect(await settled(retryTwo)).toBe('resolved');
+  expect(await settled(retryThree)).toBe('resolved');
 });
 
-it('waits for reports when librdkafka’s queue is full, then hands over the rest', async () => {
+it('waits while librdkafka’s queue is full, then hands over the rest', async () => {
   const producer = await connected();
   queueRoom = 2;
   const sending = producer.send(batch('a', 'b', 'c', 'd'));
   expect(produced.map((p) => p.value)).toEqual(['a', 'b']);
+  expect(await settled(sending)).toBe('pending');
   queueRoom = 2;
-  produced[0]!.client.report(produced[0]!);
+  clients[0]!.stored = 2;
+  await new Promise((r) => setTimeout(r, 20));
   expect(produced.map((p) => p.value)).toEqual(['a', 'b', 'c', 'd']);
-  reportAll(1);
+  expect(await settled(sending)).toBe('pending');
+  clients[0]!.stored = 4;
   expect(await settled(sending)).toBe('resolved');
 });
 
@@ -173,4 +214,18 @@ it('a record the broker refuses as such is a RefusedError (retrying cannot help)
   const sending = producer.send(batch('a'));
   produced[0]!.client.report(produced[0]!, error(RD.MSG_SIZE_TOO_LARGE, 'Broker: Message size too large'));
   await expect(sending).rejects.toBeInstanceOf(RefusedError);
+});
+
+it('dead letters follow the batch’s records to the dead-letter topic, keyed and with their own headers', async () => {
+  const producer = await connected();
+  const b = batch('a');
+  b.deadLetters.push({ key: 'file:x', value: Buffer.from('bad line'), headers: { 'dlq-reason': 'why' } });
+  const sending = producer.send(b);
+  expect(produced.map((p) => [p.topic, p.value])).toEqual([
+    ['t', 'a'],
+    ['t-dlq', 'bad line'],
+  ]);
+  expect(produced[1]!.headers).toEqual([{ 'dlq-reason': 'why' }]);
+  clients[0]!.stored = 2;
+  expect(await settled(sending)).toBe('resolved');
 });

@@ -1,0 +1,207 @@
+/**
+ * A batch of lines turned into what goes to Kafka, in a form that crosses from the parse worker to the main
+ * thread as a handful of arrays instead of one object per record: the log topic's values one after another
+ * in one byte array, the keys likewise, each key's murmur2 hash, and the headers once per run of records
+ * that share them (every record of a file carries the same four). Dead letters are few and each has headers
+ * of its own, so they stay kafkajs messages.
+ *
+ * The records are those of shared/ingest (prepareLines, shared/record/contract): the bytes of each value,
+ * key and header are the ones kafkajs would send.
+ */
+import type { Message, TopicMessages } from 'kafkajs';
+import { prepareLines, type LineParser } from '../../shared/ingest/ingest-lines';
+import { murmur2 } from '../../shared/kafka/partitioner';
+
+/** The lines of one batch that came from one followed path. */
+export interface LineGroup {
+  /** The path the user named; records carry `source: file:<path>`. */
+  path: string;
+  lines: string[];
+  /**
+   * Per line, the file actually read (the path itself, or a rotated name) and the byte offset where the line
+   * starts in it: plain values, so only a rejected line pays for the text of its dead-letter position.
+   */
+  files: string[];
+  starts: number[];
+}
+
+export interface SendCounts {
+  accepted: number;
+  rejected: number;
+  blank: number;
+}
+
+/** The log topic's records of a batch, packed. */
+export interface PackedRecords {
+  count: number;
+  /** Record i's value is values[valueEnds[i - 1] ?? 0 .. valueEnds[i]). */
+  values: Uint8Array;
+  valueEnds: Uint32Array;
+  /** Record i's key is keys[keyEnds[i - 1] ?? 0 .. keyEnds[i]). */
+  keys: Uint8Array;
+  keyEnds: Uint32Array;
+  /** murmur2 of each key: its partition is (hash & 0x7fffffff) % partitions, as the Java client picks. */
+  hashes: Int32Array;
+  /** Records [previous run's end, end) carry `headers` (text values). */
+  runs: Array<{ end: number; headers: Record<string, string> }>;
+}
+
+export interface EncodedBatch {
+  records: PackedRecords;
+  deadLetters: Message[];
+  counts: SendCounts;
+}
+
+/** `byte 1234`, or `access.log.1 byte 1234` for a line read from a rotated file. */
+export function positionOf(group: LineGroup, index: number): string {
+  const file = group.files[index]!;
+  return file === group.path ? `byte ${group.starts[index]}` : `${file} byte ${group.starts[index]}`;
+}
+
+/** A byte array that grows by doubling; `write` puts a string's UTF-8 bytes at the end. */
+class Bytes {
+  buffer: Buffer;
+  length = 0;
+  constructor(capacity: number) {
+    this.buffer = Buffer.allocUnsafeSlow(capacity);
+  }
+  write(text: string): number {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    const room = this.length + text.length * 3;
+    if (room > this.buffer.length) {
+      const bigger = Buffer.allocUnsafeSlow(Math.max(room, this.buffer.length * 2));
+      this.buffer.copy(bigger, 0, 0, this.length);
+      this.buffer = bigger;
+    }
+    this.length += this.buffer.write(text, this.length);
+    return this.length;
+  }
+  /** The bytes written, as a view of a buffer of their own (so it can be transferred). */
+  take(): Uint8Array {
+    return new Uint8Array(this.buffer.buffer, this.buffer.byteOffset, this.length);
+  }
+}
+
+const text = (v: Message['value'] | Message['key']): string =>
+  v === null || v === undefined ? '' : typeof v === 'string' ? v : v.toString('utf8');
+
+/** Packs the log topic's messages (encodeRecord's: text key, text value, text headers). */
+export function packRecords(messages: readonly Message[]): PackedRecords {
+  const count = messages.length;
+  const values = new Bytes(Math.max(1024, count * 512));
+  const keys = new Bytes(Math.max(256, count * 24));
+  const valueEnds = new Uint32Array(count);
+  const keyEnds = new Uint32Array(count);
+  const hashes = new Int32Array(count);
+  const runs: PackedRecords['runs'] = [];
+  let headers: Message['headers'];
+  for (let i = 0; i < count; i++) {
+    const m = messages[i]!;
+    valueEnds[i] = values.write(text(m.value));
+    const keyStart = keys.length;
+    keyEnds[i] = keys.write(text(m.key));
+    hashes[i] = murmur2(keys.buffer.subarray(keyStart, keys.length));
+    if (i === 0 || m.headers !== headers) {
+      // encodeRecord makes a headers object per record: runs are cut where the texts differ.
+      const same = i > 0 && sameTexts(runs[runs.length - 1]!.headers, m.headers);
+      if (!same) runs.push({ end: i + 1, headers: textHeaders(m.headers) });
+      headers = m.headers;
+    }
+    runs[runs.length - 1]!.end = i + 1;
+  }
+  return { count, values: values.take(), valueEnds, keys: keys.take(), keyEnds, hashes, runs };
+}
+
+function textHeaders(headers: Message['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    if (typeof value !== 'string') throw new Error(`header ${name}: only text headers are packed`);
+    out[name] = value;
+  }
+  return out;
+}
+
+function sameTexts(a: Record<string, string>, b: Message['headers']): boolean {
+  if (!b) return Object.keys(a).length === 0;
+  let names = 0;
+  for (const name in b) {
+    if (b[name] === undefined) continue;
+    if (a[name] !== b[name]) return false;
+    names++;
+  }
+  return names === Object.keys(a).length;
+}
+
+/**
+ * Parses and encodes a batch's lines: the same records as the ingest function (prepareLines), dead letters
+ * positioned by byte offset in their file. Runs in the parse worker, or on the main thread without one.
+ */
+export function encodeGroups(
+  groups: readonly LineGroup[],
+  formatName: string,
+  parse: LineParser,
+): EncodedBatch {
+  const counts: SendCounts = { accepted: 0, rejected: 0, blank: 0 };
+  const records: Message[] = [];
+  const deadLetters: Message[] = [];
+  for (const group of groups) {
+    const batch = prepareLines(
+      group.lines,
+      { source: `file:${group.path}`, logFormat: formatName },
+      parse,
+      (i) => positionOf(group, i),
+    );
+    for (const r of batch.records) records.push(r);
+    for (const d of batch.deadLetters) deadLetters.push(d);
+    counts.accepted += batch.result.accepted;
+    counts.rejected += batch.result.rejected;
+    counts.blank += batch.result.blank;
+  }
+  return { records: packRecords(records), deadLetters, counts };
+}
+
+/** What a postMessage of the batch may hand over without copying. */
+export function transferablesOf(batch: EncodedBatch): ArrayBuffer[] {
+  const { values, valueEnds, keys, keyEnds, hashes } = batch.records;
+  return [values.buffer, valueEnds.buffer, keys.buffer, keyEnds.buffer, hashes.buffer] as ArrayBuffer[];
+}
+
+/** Record i's value and key as views of the packed bytes (no copy). */
+export function valueOf(records: PackedRecords, i: number): Uint8Array {
+  const start = i === 0 ? 0 : records.valueEnds[i - 1]!;
+  return new Uint8Array(
+    records.values.buffer,
+    records.values.byteOffset + start,
+    records.valueEnds[i]! - start,
+  );
+}
+export function keyOf(records: PackedRecords, i: number): Uint8Array {
+  const start = i === 0 ? 0 : records.keyEnds[i - 1]!;
+  return new Uint8Array(records.keys.buffer, records.keys.byteOffset + start, records.keyEnds[i]! - start);
+}
+
+/** The batch as kafkajs messages (for the clients that take those), partition left to the producer. */
+export function toTopicMessages(
+  batch: EncodedBatch,
+  topic: string,
+  deadLetterTopic: string,
+): TopicMessages[] {
+  const { records } = batch;
+  const asBuffer = (v: Uint8Array) => Buffer.from(v.buffer, v.byteOffset, v.length);
+  const messages: Message[] = [];
+  let i = 0;
+  for (const run of records.runs) {
+    for (; i < run.end; i++) {
+      messages.push({
+        key: asBuffer(keyOf(records, i)).toString('utf8'),
+        value: asBuffer(valueOf(records, i)),
+        headers: run.headers,
+      });
+    }
+  }
+  return [
+    { topic, messages },
+    { topic: deadLetterTopic, messages: batch.deadLetters },
+  ].filter((t) => t.messages.length > 0);
+}
