@@ -429,6 +429,11 @@ interface RdkafkaBatch {
 /** How long send() waits without an acknowledgement before it tells the shipper (which logs and calls again). */
 const RDKAFKA_STALL_MS = 10000;
 
+/** Runs `fn` after the event loop has gone once more through its poll phase (see RdkafkaProducer.probe). */
+function afterNextPoll(fn: () => void): void {
+  setImmediate(() => setImmediate(fn));
+}
+
 /** How soon librdkafka is asked again whether every record handed over is stored. */
 const RDKAFKA_PROBE_MS = 1;
 
@@ -627,9 +632,11 @@ export class RdkafkaProducer implements ShipProducer {
     this.probing = true;
     const answered = (err: RdkafkaError | null) => {
       // A failed record's report reaches JavaScript through another of libuv's async handles than this
-      // answer, and may be run after it in the same turn of the loop although librdkafka made it first:
-      // setImmediate lets it run before the batches are counted as stored.
-      setImmediate(() => {
+      // answer. librdkafka hands the report to the binding before the record leaves its count, so the
+      // report's wake-up was sent before this answer's; but the loop may have looked at the report's handle
+      // just before that, and then sees it only in its next poll. Two setImmediate turns put one whole poll
+      // of the loop between this answer and the batches being counted as stored.
+      afterNextPoll(() => {
         if (client !== this.client) return;
         this.probing = false;
         if (!err && !this.fatal && !this.refused) {

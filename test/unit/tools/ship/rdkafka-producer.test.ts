@@ -36,7 +36,7 @@ class FakeClient extends EventEmitter {
   disconnected = false;
   /** How many of the records handed to this client the broker has stored (the oldest first). */
   stored = 0;
-  /** Said by the next answer to flush(0), after it: a failed record's report coming in the same turn. */
+  /** A failed record's report made before the first answer to flush(0) that says nothing is held, but run a turn after it. */
   lateReport: { p: Produced; err: RdkafkaError } | undefined;
   constructor(readonly settings: Record<string, unknown>) {
     super();
@@ -71,9 +71,11 @@ class FakeClient extends EventEmitter {
     const held = this.holding();
     setImmediate(() => {
       done(timeout === 0 && held > 0 ? error(RD.TIMED_OUT, 'Local: Timed out') : null);
+      if (held > 0 || !this.lateReport) return;
       const late = this.lateReport;
       this.lateReport = undefined;
-      if (late) this.report(late.p, late.err);
+      // Made before the answer that librdkafka holds nothing, seen by the loop only in its next turn.
+      setImmediate(() => this.report(late.p, late.err));
     });
   }
   disconnect(_t: number, done: () => void) {
