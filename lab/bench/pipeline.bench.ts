@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- pipeline [--sizes=100000,1000000]`: log to dashboard. A real-shaped access log is shipped
+ * `npm run bench -- pipeline [--sizes=100000,1000000] [--client=rdkafka]`: log to dashboard. A real-shaped access log is shipped
  * into the running local stack — `serverless offline` with every function of serverless.yml, on a topic,
  * groups and store prefix of the run's own — and timed until GET /stats counts every line; GoAccess reads
  * the same file in the same run. Prints both times, their ratio, where the pipeline's time went (shipping,
@@ -22,6 +22,7 @@ import { createKafka } from '../../shared/kafka/client';
 import { writeLog } from '../load/access-log';
 import { runningBrokerAndRedis, count, goAccessVersion, loadAverage, runGoAccess, table } from './lib';
 import type { Benchmark } from './run';
+import { SHIP_CLIENTS, type ShipClientName } from '../../tools/ship/kafka-clients';
 import { isolatedStackEnv, parseInvocation } from '../load/stack';
 
 const ROOT = projectRoot();
@@ -53,6 +54,16 @@ function cpuSeconds(pid: number | null | undefined): number {
   }
 }
 
+/** `--client=<name>`: the shipper's Kafka client (its default when not given). */
+function clientFlag(args: string[]): ShipClientName | undefined {
+  const found = args.find((a) => a.startsWith('--client='))?.slice('--client='.length);
+  if (found === undefined) return undefined;
+  if (!(SHIP_CLIENTS as readonly string[]).includes(found)) {
+    throw new Error(`--client must be one of ${SHIP_CLIENTS.join(', ')}, not ${found}`);
+  }
+  return found as ShipClientName;
+}
+
 function sizesFlag(args: string[]): number[] {
   const found = args.find((a) => a.startsWith('--sizes='));
   const sizes = (found?.slice('--sizes='.length) ?? '100000,1000000').split(',').map(Number);
@@ -76,6 +87,7 @@ async function timePipeline(
   lines: number,
   brokers: string[],
   redisUrl: string,
+  client: ShipClientName | undefined,
 ): Promise<PipelineRun> {
   const id = `pipeline-${randomUUID().slice(0, 8)}`;
   const env = isolatedStackEnv(id, brokers, redisUrl);
@@ -114,7 +126,8 @@ async function timePipeline(
     let shipSeconds: number | undefined;
     let shipFailure: string | undefined;
     let shipOutput = '';
-    const shipper = spawn(process.execPath, [SHIP_CLI, log, '--no-progress'], {
+    const shipArgs = [SHIP_CLI, log, '--no-progress', ...(client ? ['--client', client] : [])];
+    const shipper = spawn(process.execPath, shipArgs, {
       cwd: ROOT,
       env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -168,6 +181,7 @@ const bench: Benchmark = {
   title: 'log to dashboard: shipped into the local stack until GET /stats counts every line, vs GoAccess',
   async run(args) {
     const sizes = sizesFlag(args);
+    const client = clientFlag(args);
     const { brokers, redisUrl } = await runningBrokerAndRedis();
     console.log(
       `GoAccess ${await goAccessVersion()} (--log-format=COMBINED, JSON report); ${loadAverage()}\n`,
@@ -201,13 +215,13 @@ const bench: Benchmark = {
           }
         ).general.valid_requests;
         console.error(`pipeline: ${count(lines)} lines; GoAccess took ${go.seconds.toFixed(1)} s; shipping`);
-        const ours = await timePipeline(log, lines, brokers, redisUrl);
+        const ours = await timePipeline(log, lines, brokers, redisUrl, client);
         agree &&= ours.validRequests === goValid && ours.counted === lines;
         rows.push(
           [
             count(lines),
             mib,
-            'ship → Kafka → analytics → GET /stats',
+            `ship${client ? ` --client ${client}` : ''} → Kafka → analytics → GET /stats`,
             ours.seconds.toFixed(1),
             count(lines / ours.seconds),
             `${(ours.seconds / go.seconds).toFixed(1)} ×`,
