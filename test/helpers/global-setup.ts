@@ -8,8 +8,19 @@ import { join } from 'node:path';
 import { defaultBrokerOptions, kafkaAnswers, startBroker } from '../../local/kafka/launcher';
 import { defaultRedisOptions, startRedis } from '../../local/redis/launcher';
 
-export const STARTED_MARKER = join(__dirname, '..', '..', '.kafka', 'started-by-tests');
-export const REDIS_STARTED_MARKER = join(__dirname, '..', '..', '.redis', 'started-by-tests');
+/**
+ * Left in the broker's own folder when the tests started it, named by its port: a run on another port (or
+ * from another folder) never stops a broker it only reused.
+ */
+export function startedMarker(): string {
+  const { dir, port } = defaultBrokerOptions();
+  return join(dir, `started-by-tests-${port}`);
+}
+
+export function redisStartedMarker(): string {
+  const { dir, url } = defaultRedisOptions();
+  return join(dir, `started-by-tests-${new URL(url).port || '6379'}`);
+}
 
 async function kafka(): Promise<void> {
   if (process.env.KAFKA_BROKERS) return;
@@ -20,7 +31,8 @@ async function kafka(): Promise<void> {
   if (await kafkaAnswers(brokers)) return;
   console.log('\nStarting the local Kafka broker for the integration tests...');
   await startBroker({ ...options, say: (line) => console.log(line) }, {});
-  writeFileSync(STARTED_MARKER, new Date().toISOString());
+  mkdirSync(options.dir, { recursive: true });
+  writeFileSync(startedMarker(), new Date().toISOString());
 }
 
 async function redis(): Promise<void> {
@@ -30,7 +42,7 @@ async function redis(): Promise<void> {
   const started = await startRedis({ ...options, say: (line) => console.log(`\n${line}`) });
   if (started.how === 'started') {
     mkdirSync(options.dir, { recursive: true });
-    writeFileSync(REDIS_STARTED_MARKER, new Date().toISOString());
+    writeFileSync(redisStartedMarker(), new Date().toISOString());
   }
 }
 

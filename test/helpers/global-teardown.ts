@@ -2,14 +2,16 @@
 import { existsSync, rmSync } from 'node:fs';
 import { defaultBrokerOptions, stopBroker } from '../../local/kafka/launcher';
 import { defaultRedisOptions, stopRedis } from '../../local/redis/launcher';
-import { REDIS_STARTED_MARKER, STARTED_MARKER } from './global-setup';
+import { redisStartedMarker, startedMarker } from './global-setup';
 
 export default async function globalTeardown(): Promise<void> {
-  if (existsSync(REDIS_STARTED_MARKER)) {
-    rmSync(REDIS_STARTED_MARKER);
+  const redisMarker = redisStartedMarker();
+  if (existsSync(redisMarker)) {
+    rmSync(redisMarker);
     await stopRedis(defaultRedisOptions());
   }
-  if (!existsSync(STARTED_MARKER)) return;
-  rmSync(STARTED_MARKER);
+  const marker = startedMarker();
+  if (!existsSync(marker)) return;
+  rmSync(marker);
   await stopBroker(defaultBrokerOptions());
 }
