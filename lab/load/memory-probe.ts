@@ -3,7 +3,7 @@
  * MEMORY_PROBE_MS set): every MEMORY_PROBE_MS milliseconds each thread of the process — the main thread and
  * every worker thread, where serverless-offline runs handlers — prints one line `memory-probe {json}` with
  * its V8 heap and, on the main thread, the process's resident set. The soak reads these lines from the
- * process's output. With `--expose-gc` and MEMORY_PROBE_GC=1 each sample follows a full collection, so its
+ * process's output. With `--expose-gc` and MEMORY_PROBE_GC=1 each sample follows full collections, so its
  * heap is what the thread still holds, not what it has yet to collect.
  */
 import { isMainThread, threadId } from 'node:worker_threads';
@@ -20,12 +20,24 @@ export interface ProbeSample {
   heapTotal: number;
   heapLimit: number;
   external: number;
-  /** Whether a full collection ran just before the sample. */
+  /** Whether full collections ran just before the sample. */
   collected: boolean;
   rss?: number;
 }
 
-const collect = process.env.MEMORY_PROBE_GC === '1' ? (globalThis as { gc?: () => void }).gc : undefined;
+const gc = process.env.MEMORY_PROBE_GC === '1' ? (globalThis as { gc?: () => void }).gc : undefined;
+/**
+ * Two full collections: V8 frees the memory behind dead ArrayBuffers (every Buffer) on a background thread
+ * after a collection, and `external` counts it until that sweep is done; the next collection first waits for
+ * it. After one collection, `external` can still count every Buffer that died since the one before (tens of
+ * MiB on a busy event source); after two, it is what the thread holds.
+ */
+const collect = gc
+  ? () => {
+      gc();
+      gc();
+    }
+  : undefined;
 
 function sample(): ProbeSample {
   collect?.();
