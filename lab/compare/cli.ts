@@ -137,7 +137,7 @@ async function main(): Promise<void> {
   mkdirSync(dirname(options.chart), { recursive: true });
   writeFileSync(
     options.chart,
-    svgChart(outcomes, `${options.sizes.records} nginx records per broker`, machine),
+    svgChart(outcomes, `${options.sizes.records} nginx records per broker${snsNote}`, machine),
   );
   mkdirSync(dirname(options.json), { recursive: true });
   writeFileSync(
