@@ -9,8 +9,9 @@ import { defaultBrokerOptions, kafkaAnswers, startBroker } from '../../local/kaf
 import { defaultRedisOptions, startRedis } from '../../local/redis/launcher';
 
 /**
- * Left in the broker's own folder when the tests started it, named by its port: a run on another port (or
- * from another folder) never stops a broker it only reused.
+ * Left in the broker's own folder when the tests started it, named by its port and holding the pid of the
+ * jest process that started it: a run on another port, from another folder, or beside the run that started
+ * it never stops a broker it only reused.
  */
 export function startedMarker(): string {
   const { dir, port } = defaultBrokerOptions();
@@ -32,7 +33,7 @@ async function kafka(): Promise<void> {
   console.log('\nStarting the local Kafka broker for the integration tests...');
   await startBroker({ ...options, say: (line) => console.log(line) }, {});
   mkdirSync(options.dir, { recursive: true });
-  writeFileSync(startedMarker(), new Date().toISOString());
+  writeFileSync(startedMarker(), String(process.pid));
 }
 
 async function redis(): Promise<void> {
@@ -42,7 +43,7 @@ async function redis(): Promise<void> {
   const started = await startRedis({ ...options, say: (line) => console.log(`\n${line}`) });
   if (started.how === 'started') {
     mkdirSync(options.dir, { recursive: true });
-    writeFileSync(redisStartedMarker(), new Date().toISOString());
+    writeFileSync(redisStartedMarker(), String(process.pid));
   }
 }
 
