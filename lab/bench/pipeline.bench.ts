@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isServerReady, startOffline } from '../demo/offline';
 import { defaultBrokerOptions } from '../../local/kafka/launcher';
+import { defaultRedisOptions } from '../../local/redis/launcher';
 import { readPid } from '../../local/common/pid-file';
 import { projectRoot } from '../../local/common/project-root';
 import type { TrafficStats } from '../../shared/analytics/stats';
@@ -40,7 +41,7 @@ interface PipelineRun {
   validRequests: number;
   analytics: { invocations: number; records: number; handlerSeconds: number };
   /** CPU seconds (user + system, all threads) each process spent from the shipper's start to the end. */
-  cpu: { offline: number; shipper: number; broker: number };
+  cpu: { offline: number; shipper: number; broker: number; redis: number };
 }
 
 /** User + system CPU seconds a process has used so far, all threads included; 0 once it is gone. */
@@ -119,7 +120,13 @@ async function timePipeline(
     });
     await offline.waitFor(isServerReady, 180000, 'serverless offline to be ready');
     const brokerPid = readPid(join(defaultBrokerOptions().dir, 'broker.pid'));
-    const cpuAtStart = { offline: cpuSeconds(offline.child.pid), broker: cpuSeconds(brokerPid) };
+    // A Redis this project did not start (no pid file) counts 0.
+    const redisPid = readPid(join(defaultRedisOptions().dir, 'redis.pid'));
+    const cpuAtStart = {
+      offline: cpuSeconds(offline.child.pid),
+      broker: cpuSeconds(brokerPid),
+      redis: cpuSeconds(redisPid),
+    };
     let shipperCpu = 0;
     const started = process.hrtime.bigint();
     const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
@@ -161,6 +168,7 @@ async function timePipeline(
       offline: cpuSeconds(offline.child.pid) - cpuAtStart.offline,
       shipper: shipperCpu,
       broker: cpuSeconds(brokerPid) - cpuAtStart.broker,
+      redis: cpuSeconds(redisPid) - cpuAtStart.redis,
     };
     if (shipper.exitCode === null) await new Promise((r) => shipper.once('exit', r));
     return {
@@ -200,6 +208,7 @@ const bench: Benchmark = {
         'CPU s: serverless offline',
         'shipper',
         'broker',
+        'redis',
       ],
     ];
     let agree = true;
@@ -248,6 +257,7 @@ const bench: Benchmark = {
           ours.cpu.offline.toFixed(1),
           ours.cpu.shipper.toFixed(1),
           ours.cpu.broker.toFixed(1),
+          ours.cpu.redis.toFixed(1),
         ]);
       } finally {
         rmSync(dir, { recursive: true, force: true });
