@@ -25,9 +25,13 @@ export interface WindowCounts {
 
 export type AlertRecord = Pick<NginxRecord, 'time' | 'remoteAddr' | 'status' | 'path'>;
 
+/** The last time text and its minute: consecutive records mostly carry the same time. */
+let last = { time: '', minute: Number.NaN };
+
 /** Start of the record's minute, epoch seconds. */
 export function minuteOf(time: string): number {
-  return Math.floor(Date.parse(time) / 60000) * 60;
+  if (time !== last.time) last = { time, minute: Math.floor(Date.parse(time) / 60000) * 60 };
+  return last.minute;
 }
 
 export function countWindows(records: Iterable<AlertRecord>): Map<number, WindowCounts> {

@@ -1,6 +1,6 @@
 /** What one batch of nginx records contained: the per-batch work of the summarizing consumers. */
 import { HEADER, RECORD_VERSION } from '../record/contract';
-import { headerText, type NginxBatch } from '../record/kafka-event';
+import type { DeliveredRecord, NginxBatch } from '../record/kafka-event';
 
 export interface BatchSummary {
   records: number;
@@ -20,9 +20,35 @@ export interface BatchSummary {
 }
 
 const TOP_PATHS = 5;
+/** `1xx` ... `5xx`, made once. */
+const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 
 function bump(counts: Record<string, number>, key: string, by = 1): void {
   counts[key] = (counts[key] ?? 0) + by;
+}
+
+/**
+ * A header's text, read once per header value: the records of a batch mostly share their header Buffers
+ * (shared/record/kafka-event.ts makes one per byte list the event shares), so the last Buffer's text is
+ * kept and a record carrying the same Buffer does not decode it again.
+ */
+class HeaderReader {
+  private lastBytes: Buffer | undefined;
+  private lastText = '';
+
+  constructor(private readonly name: string) {}
+
+  textOf(record: DeliveredRecord): string | undefined {
+    for (const [key, bytes] of record.headers) {
+      if (key !== this.name) continue;
+      if (bytes !== this.lastBytes) {
+        this.lastBytes = bytes;
+        this.lastText = bytes.toString('utf8');
+      }
+      return this.lastText;
+    }
+    return undefined;
+  }
 }
 
 export function summarizeBatch(batch: NginxBatch): BatchSummary {
@@ -39,23 +65,39 @@ export function summarizeBatch(batch: NginxBatch): BatchSummary {
   };
   const clients = new Set<string>();
   const paths: Record<string, number> = {};
-  for (const { delivered } of [...batch.records, ...batch.invalid]) {
-    const key = `${delivered.topic}-${delivered.partition}`;
-    const range = summary.partitions[key];
-    if (!range) summary.partitions[key] = { first: delivered.offset, last: delivered.offset, count: 1 };
-    else {
-      range.first = Math.min(range.first, delivered.offset);
-      range.last = Math.max(range.last, delivered.offset);
-      range.count++;
+  // The records of one partition come in a row: its range is looked up again only when that changes.
+  let range: { first: number; last: number; count: number } | undefined;
+  let rangeTopic = '';
+  let rangePartition = -1;
+  const count = ({ delivered }: { delivered: DeliveredRecord }) => {
+    if (range === undefined || delivered.partition !== rangePartition || delivered.topic !== rangeTopic) {
+      rangeTopic = delivered.topic;
+      rangePartition = delivered.partition;
+      const key = `${rangeTopic}-${rangePartition}`;
+      range = summary.partitions[key];
+      if (range === undefined) {
+        range = summary.partitions[key] = { first: delivered.offset, last: delivered.offset, count: 1 };
+        return;
+      }
     }
-  }
+    range.first = Math.min(range.first, delivered.offset);
+    range.last = Math.max(range.last, delivered.offset);
+    range.count++;
+  };
+  batch.records.forEach(count);
+  batch.invalid.forEach(count);
+  const source = new HeaderReader(HEADER.source);
+  const version = new HeaderReader(HEADER.version);
   for (const { record, delivered } of batch.records) {
-    bump(summary.statuses, `${Math.floor(record.status / 100)}xx`);
+    bump(
+      summary.statuses,
+      STATUS_CLASSES[Math.floor(record.status / 100)] ?? `${Math.floor(record.status / 100)}xx`,
+    );
     summary.bytes += record.bodyBytesSent;
     clients.add(record.remoteAddr);
     if (record.path !== null) bump(paths, record.path);
-    bump(summary.sources, headerText(delivered, HEADER.source) ?? 'unknown');
-    if (headerText(delivered, HEADER.version) !== RECORD_VERSION) summary.otherVersions++;
+    bump(summary.sources, source.textOf(delivered) ?? 'unknown');
+    if (version.textOf(delivered) !== RECORD_VERSION) summary.otherVersions++;
   }
   summary.clients = clients.size;
   summary.topPaths = Object.entries(paths)

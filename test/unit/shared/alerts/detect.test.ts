@@ -3,6 +3,7 @@ import {
   countWindows,
   evaluateWindow,
   isScannerPath,
+  minuteOf,
   type AlertRecord,
 } from '../../../../shared/alerts/detect';
 
@@ -70,5 +71,20 @@ describe('alert rules', () => {
       /ALERT_5XX_RATIO must be a number above 0 and at most 1/,
     );
     expect(() => alertsConfig({ ALERT_SCAN_MIN: 'many' })).toThrow(/ALERT_SCAN_MIN/);
+  });
+});
+
+describe('minuteOf', () => {
+  it('gives each time its own minute, whatever time came before', () => {
+    const times = [
+      '2026-12-03T10:00:59+00:00',
+      '2026-12-03T10:00:59+00:00',
+      '2026-12-03T10:01:00+00:00',
+      '2026-12-03T10:00:59+00:00',
+      'not a time',
+      '2026-12-03T12:01:30+02:00',
+    ];
+    const minute = Date.UTC(2026, 11, 3, 10, 0) / 1000;
+    expect(times.map(minuteOf)).toEqual([minute, minute, minute + 60, minute, Number.NaN, minute + 60]);
   });
 });
