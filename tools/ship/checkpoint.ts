@@ -16,6 +16,12 @@ export interface CheckpointEntry {
   ino: string;
   offset: number;
   fingerprint: string;
+  /**
+   * At offset 0 there are no bytes before the offset to recognise the file by: the file's first bytes (up
+   * to 64, hex) when the checkpoint was written, so that a file truncated and written again while the
+   * shipper was down is told from the one it was reading, and its copy found.
+   */
+  head?: string;
 }
 
 export interface Checkpoint {
@@ -49,7 +55,8 @@ export function loadCheckpoint(path: string): CheckpointEntry[] {
       typeof e.dev === 'string' &&
       typeof e.ino === 'string' &&
       Number.isInteger(e.offset) &&
-      typeof e.fingerprint === 'string',
+      typeof e.fingerprint === 'string' &&
+      (e.head === undefined || typeof e.head === 'string'),
   );
 }
 

@@ -118,6 +118,8 @@ export class FileReader {
   private fd: number;
   private pending: Buffer | null = null;
   private known: string;
+  /** A read found the bytes before our offset changed: truncated, and the rest is not read from here on. */
+  private replaced = false;
 
   /**
    * @param label the path the user named: the `source` of every record, the key of the checkpoint
@@ -183,11 +185,26 @@ export class FileReader {
           this.known = fingerprintAt(this.fd, this.offset);
         }
       }
-      const buf = Buffer.allocUnsafe(CHUNK_BYTES);
-      const n = readSync(this.fd, buf, 0, CHUNK_BYTES, this.offset + (this.pending?.length ?? 0));
-      if (n === 0) return { lines, bytes, eof: true };
+      // New bytes are read in one call with the bytes before our offset and the partial line we hold, which
+      // must be those we read: otherwise the file was truncated (copytruncate), maybe written again past our
+      // offset already, and what lies there is not the rest of the lines we read. Checked only when at the
+      // end, the lines written after a truncation could reach past our offset before the next look (the
+      // shipper waiting on acknowledgements meanwhile), and the reader went on in the middle of them.
+      const before = Math.min(FINGERPRINT_BYTES, this.offset);
+      const held = this.pending?.length ?? 0;
+      const buf = Buffer.allocUnsafe(before + held + CHUNK_BYTES);
+      const n = readSync(this.fd, buf, 0, buf.length, this.offset - before);
+      if (
+        n < before + held ||
+        buf.toString('hex', 0, before) !== this.known ||
+        (held > 0 && !buf.subarray(before, before + held).equals(this.pending!))
+      ) {
+        this.replaced = true;
+        return { lines, bytes, eof: true };
+      }
+      if (n === before + held) return { lines, bytes, eof: true };
       this.lastDataAt = Date.now();
-      this.pending = this.pending ? Buffer.concat([this.pending, buf.subarray(0, n)]) : buf.subarray(0, n);
+      this.pending = buf.subarray(before, n);
     }
   }
 
@@ -211,6 +228,15 @@ export class FileReader {
     this.offset = 0;
     this.pending = null;
     this.known = '';
+    this.replaced = false;
+  }
+
+  /**
+   * The file's first bytes (up to 64), hex: what tells the file apart at offset 0, where there are no bytes
+   * before the offset (empty for an empty or closed file).
+   */
+  head(): string {
+    return this.fd >= 0 ? fingerprintAt(this.fd, Math.min(FINGERPRINT_BYTES, this.size())) : '';
   }
 
   /** The bytes before our offset as we read them. */
@@ -220,6 +246,7 @@ export class FileReader {
 
   /** True when the bytes before our offset are no longer what we read: truncated (and maybe refilled). */
   truncated(): boolean {
+    if (this.replaced) return true;
     if (this.offset === 0 || this.fd < 0) return false;
     if (this.size() < this.offset) return true;
     return this.fingerprint() !== this.known;

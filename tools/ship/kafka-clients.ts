@@ -764,19 +764,20 @@ export function loadRdkafka(): RdkafkaModule | string {
 const fallback = (config: PipelineConfig, note: string) => ({ producer: new KafkajsProducer(config), note });
 
 /**
- * The producer for `--client <name>`. The default is kafkajs for now: librdkafka ships 2.1–2.9 × as fast
- * within the memory bound with the parse worker (docs/shipping.md, Benchmark), but the nginx follow test's
- * copytruncate case did not get every line through it in time, which is not explained yet (docs/shipping.md,
- * "Why kafkajs stays the shipper's default"). Where rdkafka is not installed (its build needs a C compiler
- * and OpenSSL's headers) or the cluster needs MSK IAM, and where @platformatic/kafka cannot serve, the
- * shipper uses kafkajs and `note` says why.
+ * The producer for `--client <name>`; without one, librdkafka, which ships several times as fast as kafkajs
+ * within the memory bound (docs/shipping.md, "Kafka clients" and Benchmark). Where rdkafka is not installed
+ * (its build needs a C compiler and OpenSSL's headers), and where @platformatic/kafka cannot serve, the
+ * shipper uses kafkajs and `note` says why. MSK IAM is set up for kafkajs only: with KAFKA_AUTH=iam the
+ * default is kafkajs, and an explicit `--client rdkafka` gets a note.
  */
 export async function shipProducer(
   config: PipelineConfig,
-  wanted: ShipClientName = 'kafkajs',
+  wanted?: ShipClientName,
 ): Promise<{ producer: ShipProducer; note?: string }> {
   if (wanted === 'kafkajs') return { producer: new KafkajsProducer(config) };
-  if (wanted === 'rdkafka') {
+  if (wanted === undefined && config.connection.auth === 'iam')
+    return { producer: new KafkajsProducer(config) };
+  if (wanted === undefined || wanted === 'rdkafka') {
     if (config.connection.auth === 'iam') {
       return fallback(
         config,

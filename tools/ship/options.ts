@@ -16,9 +16,10 @@ lines that are not in the log format to the dead-letter topic (KAFKA_DLQ_TOPIC).
       --format-file <path>   read --format from a file (e.g. a log_format directive copied from nginx.conf)
       --to <url>             send through the ingest HTTP endpoint (e.g. http://localhost:3000/ingest)
                              instead of straight to Kafka (combined format only)
-      --client <name>        the Kafka client: kafkajs (default; also TLS, SCRAM and MSK IAM), rdkafka
-                             (librdkafka, when installed; also TLS and SCRAM) or platformatic
-                             (@platformatic/kafka, plaintext brokers, Node.js 20.19.4+)
+      --client <name>        the Kafka client: rdkafka (librdkafka; the default where it is installed,
+                             also TLS and SCRAM), kafkajs (the fallback; also TLS, SCRAM and MSK IAM,
+                             the default with KAFKA_AUTH=iam) or platformatic (@platformatic/kafka,
+                             plaintext brokers, Node.js 20.19.4+)
       --checkpoint-file <p>  remember what the broker acknowledged; a rerun resumes there
       --batch-size <lines>   lines per batch (default 1000)
       --batch-ms <ms>        send a batch at the latest this long after its first line (default 200)
@@ -37,7 +38,7 @@ export interface ShipCommand {
   follow: boolean;
   format: CompiledLogFormat;
   to: URL | undefined;
-  /** The Kafka client; unset: kafkajs. */
+  /** The Kafka client; unset: rdkafka where installed, else kafkajs (kafka-clients.ts, shipProducer). */
   client: ShipClientName | undefined;
   checkpointFile: string | undefined;
   batchSize: number;

@@ -53,6 +53,14 @@ interface Batch {
   touched: Map<FileReader, Touched>;
 }
 
+interface InFlight {
+  batch: Batch;
+  prepared: Prepared;
+  delivery: Promise<boolean>;
+  /** The delivery resolved with the broker's acknowledgement. */
+  acknowledged: boolean;
+}
+
 export class ShipError extends Error {}
 
 export class Shipper {
@@ -60,6 +68,21 @@ export class Shipper {
   private readers: FileReader[] = [];
   /** What the broker acknowledged, per reader: the checkpoint. */
   private acked = new Map<FileReader, { offset: number; fingerprint: string }>();
+  /**
+   * For a live reader restarted after copytruncate: the copy reader that holds each earlier generation's
+   * lines, so that batches of that generation still in flight are acknowledged in the copy.
+   */
+  private copies = new Map<FileReader, Map<number, FileReader>>();
+  /** Batches sent and not committed yet, oldest first. */
+  private inFlight: InFlight[] = [];
+  /** A batch was not acknowledged: none after it is committed. */
+  private failed = false;
+  /**
+   * Readers the checkpoint holds at offset 0 of a file that was empty when it was written, so without its
+   * first bytes: it is written again as soon as they are read, so that a truncation while the shipper is
+   * down can be told.
+   */
+  private headless = new Set<FileReader>();
   private stopping = false;
   /** The set of files changed (rotation) since the checkpoint was last written. */
   private dirty = false;
@@ -161,31 +184,51 @@ export class Shipper {
     } catch (err) {
       throw new ShipError(`${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? err})`);
     }
-    if (reader.size() >= entry.offset && reader.fingerprint(entry.offset) === entry.fingerprint) {
-      reader.close();
+    // At offset 0 the file is recognised by its first bytes, when the checkpoint has them.
+    const headBytes = entry.offset === 0 && entry.head ? entry.head.length / 2 : 0;
+    const same =
+      headBytes > 0
+        ? reader.size() >= headBytes && reader.fingerprint(headBytes) === entry.head
+        : reader.size() >= entry.offset && reader.fingerprint(entry.offset) === entry.fingerprint;
+    reader.close();
+    if (same) {
       this.add(new FileReader(path, file, entry.offset, role), entry.offset);
       return;
     }
     // Truncated (copytruncate while we were stopped) or another file on the same inode.
-    reader.close();
-    this.truncated(path, entry.offset, entry.fingerprint);
+    if (headBytes > 0) this.truncated(path, 0, { at: headBytes, bytes: entry.head! }, entry);
+    else this.truncated(path, entry.offset, { at: entry.offset, bytes: entry.fingerprint }, entry);
     this.add(new FileReader(path, file, 0, role), 0);
   }
 
-  /** After copytruncate: ship the rest of the copy from `offset`, if the copy can be found. */
-  private truncated(path: string, offset: number, fingerprint: string): void {
+  /**
+   * After copytruncate: ship the rest of the copy from `from`, if the copy can be found (a sibling with the
+   * bytes `match.bytes` before `match.at`). The copy's checkpoint starts at `acked`, what the broker had
+   * acknowledged of the file before its truncation: batches of lines up to `from` may still be in flight,
+   * and a restart before they are acknowledged must read them again from the copy.
+   */
+  private truncated(
+    path: string,
+    from: number,
+    match: { at: number; bytes: string },
+    acked: { offset: number },
+  ): FileReader | undefined {
     this.stats.rotations++;
-    const copy = offset > 0 ? findCopy(path, offset, fingerprint) : undefined;
+    const copy = match.at > 0 && match.bytes !== '' ? findCopy(path, match.at, match.bytes) : undefined;
     if (copy) {
-      logger.info('ship.truncated', { path, copy, offset });
-      this.add(new FileReader(path, copy, offset, 'copy'), offset);
-    } else if (offset > 0) {
+      logger.info('ship.truncated', { path, copy, offset: from, acknowledged: acked.offset });
+      const reader = new FileReader(path, copy, from, 'copy');
+      this.add(reader, Math.min(acked.offset, from));
+      return reader;
+    }
+    if (match.at > 0) {
       logger.warn('ship.truncated', {
         path,
-        offset,
+        offset: from,
         note: 'no copy of the truncated file found beside it; reading the file again from its start',
       });
     }
+    return undefined;
   }
 
   /** Follow mode, a reader at its end: rotation, truncation, or closing a drained file. */
@@ -210,15 +253,25 @@ export class Shipper {
       reader.role = 'draining';
       reader.lastDataAt = Date.now();
       this.add(new FileReader(reader.label, reader.label, 0), 0);
+      this.writeCheckpoint();
       return;
     }
     if (reader.truncated()) {
       const offset = reader.offset;
       const fingerprint = reader.knownFingerprint;
+      const generation = reader.generation;
+      const acked = this.acked.get(reader)!;
       reader.restart();
       this.acked.set(reader, { offset: 0, fingerprint: '' });
       this.dirty = true;
-      this.truncated(reader.label, offset, fingerprint);
+      const copy = this.truncated(reader.label, offset, { at: offset, bytes: fingerprint }, acked);
+      if (copy) {
+        const byGeneration = this.copies.get(reader) ?? new Map<number, FileReader>();
+        byGeneration.set(generation, copy);
+        this.copies.set(reader, byGeneration);
+      }
+      // At once, not at the next acknowledgement: a restart must know of the copy and of the file's new start.
+      this.writeCheckpoint();
     }
   }
 
@@ -256,12 +309,34 @@ export class Shipper {
     batch.lines += lines.length;
     this.stats.linesRead += lines.length;
     this.stats.bytesRead += lines[lines.length - 1]!.end - lines[0]!.start;
+    const earlier = batch.touched.get(reader);
+    if (earlier) this.rehome(batch, earlier);
     batch.touched.set(reader, {
       reader,
       offset: reader.offset,
       fingerprint: '',
       generation: reader.generation,
     });
+  }
+
+  /** The reader whose checkpoint lines read by `reader` in `generation` move: itself, or the copy after a truncation. */
+  private holder(reader: FileReader, generation: number): FileReader | undefined {
+    return generation === reader.generation ? reader : this.copies.get(reader)?.get(generation);
+  }
+
+  /**
+   * Lines a batch read before their file was truncated are acknowledged in the copy that holds them: the
+   * batch's entry for the live reader moves to the copy (dropped when no copy was found).
+   */
+  private rehome(batch: Batch, touched: Touched): void {
+    if (touched.generation === touched.reader.generation) return;
+    batch.touched.delete(touched.reader);
+    const copy = this.holder(touched.reader, touched.generation);
+    if (!copy) return;
+    const known = batch.touched.get(copy);
+    if (!known || known.offset < touched.offset) {
+      batch.touched.set(copy, { ...touched, reader: copy, generation: copy.generation });
+    }
   }
 
   /** Reads the next batch: full, or old enough, or (not following) everything there is. */
@@ -276,6 +351,7 @@ export class Shipper {
         if (batch.lines >= batchSize || batch.bytes >= batchBytes) break;
         const { lines, eof } = reader.read(batchSize - batch.lines, batchBytes - batch.bytes);
         this.append(batch, reader, lines);
+        if (lines.length > 0 && this.headless.has(reader)) this.writeCheckpoint();
         if (lines.length > 0) {
           progressed = true;
           if (deadline === Number.POSITIVE_INFINITY) deadline = Date.now() + batchMs;
@@ -296,12 +372,14 @@ export class Shipper {
       if (full || (!follow && allDone) || this.stopping) break;
       if (batch.lines > 0 && Date.now() >= deadline) break;
       if (!progressed) {
+        this.commitAcknowledged();
         await this.pause(Math.min(pollMs, deadline - Date.now()));
       } else {
         // Let the batch in flight make progress on the network between reads.
         await new Promise<void>((r) => setImmediate(r));
       }
     }
+    for (const touched of [...batch.touched.values()]) this.rehome(batch, touched);
     for (const touched of batch.touched.values())
       touched.fingerprint = touched.reader.fingerprint(touched.offset);
     for (const reader of this.readers) if (reader.finished) reader.close();
@@ -340,45 +418,76 @@ export class Shipper {
     this.stats.blank += counts.blank;
     this.stats.batches++;
     for (const t of batch.touched.values()) {
-      if (t.generation === t.reader.generation) {
-        this.acked.set(t.reader, { offset: t.offset, fingerprint: t.fingerprint });
+      // A batch read before its file was truncated: its lines are acknowledged in the copy.
+      const reader = this.holder(t.reader, t.generation);
+      const acked = reader && this.acked.get(reader);
+      if (reader && acked && acked.offset <= t.offset) {
+        this.acked.set(reader, { offset: t.offset, fingerprint: t.fingerprint });
       }
     }
     this.writeCheckpoint();
+  }
+
+  /**
+   * Commits, oldest first, the batches in flight the broker has already acknowledged, so that the checkpoint
+   * follows the acknowledgements while the shipper reads or waits for lines, rather than only when it needs
+   * room for one more batch (which left it up to the batches in flight behind: more lines sent twice after
+   * a kill -9, and none of them committed while a followed file got no new line).
+   */
+  private commitAcknowledged(): void {
+    while (!this.failed && this.inFlight[0]?.acknowledged) {
+      const { batch, prepared } = this.inFlight.shift()!;
+      this.commit(batch, prepared.counts);
+    }
   }
 
   private writeCheckpoint(): void {
     this.dirty = false;
     // A rotated file read to its end, every line acknowledged, leaves the checkpoint; the file a path names
     // stays, with its offset, so the next run starts there.
-    this.readers = this.readers.filter(
-      (r) => !(r.finished && r.role !== 'live' && this.acked.get(r)!.offset >= r.offset),
-    );
+    this.readers = this.readers.filter((r) => {
+      const done = r.finished && r.role !== 'live' && this.acked.get(r)!.offset >= r.offset;
+      if (done) r.close();
+      return !done;
+    });
     for (const reader of [...this.acked.keys()])
       if (!this.readers.includes(reader)) this.acked.delete(reader);
+    for (const [live, byGeneration] of this.copies) {
+      for (const [generation, copy] of byGeneration)
+        if (!this.readers.includes(copy)) byGeneration.delete(generation);
+      if (byGeneration.size === 0 || !this.readers.includes(live)) this.copies.delete(live);
+    }
     if (!this.options.checkpointFile) return;
+    this.headless.clear();
     saveCheckpoint(
       this.options.checkpointFile,
-      this.readers.map((r) => ({
-        path: r.label,
-        file: r.file,
-        dev: r.identity.dev,
-        ino: r.identity.ino,
-        ...this.acked.get(r)!,
-      })),
+      this.readers.map((r) => {
+        const acked = this.acked.get(r)!;
+        const head = acked.offset === 0 ? r.head() : '';
+        if (acked.offset === 0 && !head && !r.finished) this.headless.add(r);
+        return {
+          path: r.label,
+          file: r.file,
+          dev: r.identity.dev,
+          ino: r.identity.ino,
+          ...acked,
+          ...(head ? { head } : {}),
+        };
+      }),
     );
   }
 
   async run(): Promise<ShipStats> {
-    const inFlight: Array<{ batch: Batch; prepared: Prepared; delivery: Promise<boolean> }> = [];
+    const inFlight = this.inFlight;
+    // Where every file starts, before anything is sent.
+    this.writeCheckpoint();
     /** Waits for the oldest batch in flight; after a batch that was not acknowledged, none is committed. */
-    let failed = false;
     const settle = async (): Promise<boolean> => {
       const oldest = inFlight.shift();
       if (!oldest) return true;
       const { batch, prepared, delivery } = oldest;
-      if (!(await delivery) || failed) {
-        failed = true;
+      if (!(await delivery) || this.failed) {
+        this.failed = true;
         this.stats.unacknowledged += batch.lines;
         return false;
       }
@@ -391,17 +500,23 @@ export class Shipper {
     try {
       for (;;) {
         const batch = await this.collect();
+        this.commitAcknowledged();
         // Parse and encode this batch while the previous ones are still on their way.
         const prepared = batch.lines > 0 ? this.sink.prepare([...batch.groups.values()]) : undefined;
         while (inFlight.length >= Math.max(1, this.sink.maxInFlight) || (!prepared && inFlight.length > 0)) {
           if (!(await settle())) break;
         }
-        if (failed) {
+        if (this.failed) {
           this.stats.unacknowledged += batch.lines;
           break;
         }
         if (prepared) {
-          inFlight.push({ batch, prepared, delivery: this.deliver(prepared) });
+          const sent: InFlight = { batch, prepared, delivery: this.deliver(prepared), acknowledged: false };
+          sent.delivery.then(
+            (acknowledged) => (sent.acknowledged = acknowledged),
+            () => undefined,
+          );
+          inFlight.push(sent);
         } else if (this.dirty) {
           this.writeCheckpoint();
         }
@@ -411,7 +526,7 @@ export class Shipper {
     } catch (err) {
       // A refused batch: the others in flight end (the shipper is stopping), none of them is committed.
       this.stopping = true;
-      failed = true;
+      this.failed = true;
       await Promise.allSettled(inFlight.map((f) => f.delivery));
       throw err;
     } finally {

@@ -41,7 +41,7 @@ export class KafkaSink implements Sink {
   constructor(
     private readonly config: PipelineConfig,
     private readonly format: CompiledLogFormat,
-    /** `--client`; unset: kafkajs (kafka-clients.ts says why). */
+    /** `--client`; unset: rdkafka where it is installed (kafka-clients.ts, shipProducer). */
     private readonly client?: ShipClientName,
   ) {
     this.target = `Kafka ${config.brokers.join(',')} topic ${config.topic}`;

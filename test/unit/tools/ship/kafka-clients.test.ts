@@ -1,13 +1,49 @@
 import { randomBytes } from 'node:crypto';
 import type { PartitionerArgs } from 'kafkajs';
+import { loadConfig } from '../../../../shared/config';
 import { KeyHashPartitioner } from '../../../../shared/kafka/partitioner';
 import {
   keyPartition,
+  loadRdkafka,
   RDKAFKA_QUEUE,
   rdkafkaHeaderBytes,
   rdkafkaHeaders,
   rdkafkaSettings,
+  shipProducer,
 } from '../../../../tools/ship/kafka-clients';
+
+describe('shipProducer', () => {
+  const plain = loadConfig({ KAFKA_BROKERS: '127.0.0.1:1' });
+  const iam = loadConfig({
+    KAFKA_BROKERS: '127.0.0.1:1',
+    KAFKA_AUTH: 'iam',
+    MSK_CLUSTER_ARN:
+      'arn:aws:kafka:eu-west-1:123456789012:cluster/logs/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0-1',
+  });
+  const built = typeof loadRdkafka() !== 'string';
+
+  it('ships with librdkafka when no client is named, where it was built (kafkajs with a note elsewhere)', async () => {
+    const { producer, note } = await shipProducer(plain);
+    if (built) {
+      expect(producer.name).toBe('rdkafka');
+      expect(note).toBeUndefined();
+    } else {
+      expect(producer.name).toBe('kafkajs');
+      expect(note).toMatch(/cannot be loaded/);
+    }
+  });
+
+  it('keeps kafkajs for MSK IAM: silently by default, with a note when rdkafka was asked for', async () => {
+    expect(await shipProducer(iam)).toEqual({ producer: expect.objectContaining({ name: 'kafkajs' }) });
+    const asked = await shipProducer(iam, 'rdkafka');
+    expect(asked.producer.name).toBe('kafkajs');
+    expect(asked.note).toMatch(/MSK IAM/);
+  });
+
+  it('gives kafkajs when it is named', async () => {
+    expect((await shipProducer(plain, 'kafkajs')).producer.name).toBe('kafkajs');
+  });
+});
 
 describe('keyPartition', () => {
   it('puts every key on the partition the functions’ kafkajs partitioner picks', () => {
