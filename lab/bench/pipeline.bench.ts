@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { isServerReady, startOffline } from '../demo/offline';
 import { defaultBrokerOptions } from '../../local/kafka/launcher';
 import { defaultRedisOptions } from '../../local/redis/launcher';
+import { deleteKeysUnder } from '../../local/redis/keys';
 import { readPid } from '../../local/common/pid-file';
 import { projectRoot } from '../../local/common/project-root';
 import type { TrafficStats } from '../../shared/analytics/stats';
@@ -183,22 +184,9 @@ async function timePipeline(
   } finally {
     await offline.stop();
     await admin.disconnect();
-    await deleteKeysUnder(redisUrl, `${env.ANALYTICS_PREFIX}:`);
-  }
-}
-
-/** Deletes the run's keys (its analytics and alerts stores, about 10 MB per 100,000 lines) once timed. */
-async function deleteKeysUnder(url: string, prefix: string): Promise<void> {
-  const redis = createRedis(url);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
+    // The run's analytics and alerts stores (about 10 MB per 100,000 lines), once timed.
+    const redis = createRedis(redisUrl);
+    await deleteKeysUnder(redis, `${env.ANALYTICS_PREFIX}:`).finally(() => redis.disconnect());
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import type Redis from 'ioredis';
 import type { RunningOffline } from '../../lab/demo/offline';
-import { deleteKeysUnder } from './redis-keys';
+import { deleteKeysUnder } from '../../local/redis/keys';
 import { createRedis } from '../../shared/store/redis';
 import { createTopics, uniqueName } from './kafka';
 import { startTestOffline } from './offline';

@@ -4,7 +4,6 @@
  * only 36 of the 50 ordinary lines were counted), and a line dated 31/Dec/9999 that must not pin the
  * per-minute series. Records go through the same decoder the consumers use, then into a real Redis.
  */
-import Redis from 'ioredis';
 import { decodeRecordValue, RecordError } from '../../shared/record/contract';
 import {
   analyticsKeys,
@@ -15,24 +14,13 @@ import {
   type BatchItem,
 } from '../../shared/store/analytics-store';
 import { COUNTER_CEILING } from '../../shared/store/apply-script';
-import { createRedis } from '../../shared/store/redis';
-import { uniqueName } from '../helpers/kafka';
-import { deleteKeysUnder } from '../helpers/redis-keys';
+import { deleteKeysUnder } from '../../local/redis/keys';
+import { redisUnderPrefix } from '../helpers/redis-under-prefix';
 import { isoNow, recordValue } from '../helpers/log-lines';
 
 jest.setTimeout(30000);
 
-const prefix = uniqueName('test-poison');
-let redis: Redis;
-
-beforeAll(() => {
-  redis = createRedis();
-});
-
-afterAll(async () => {
-  await deleteKeysUnder(redis, prefix);
-  await redis.quit();
-});
+const { prefix, redis } = redisUnderPrefix('test-poison');
 
 /** Decodes like the consumers do: records that fail to decode become failed items with their reason. */
 function items(values: string[], partition: number, from: number): BatchItem[] {

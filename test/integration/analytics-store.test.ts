@@ -10,7 +10,7 @@ import { createRedis } from '../../shared/store/redis';
 import { fixtureLines } from '../helpers/fixtures';
 import { uniqueName } from '../helpers/kafka';
 import { handCounted, panelCounts } from '../helpers/panel-counts';
-import { deleteKeysUnder } from '../helpers/redis-keys';
+import { deleteKeysUnder } from '../../local/redis/keys';
 
 const prefix = uniqueName('test-store');
 let redis: Redis;

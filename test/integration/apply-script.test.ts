@@ -4,24 +4,11 @@
  * members it took, sorted-set increments add up per member, and an operation whose member count does not
  * match its arguments is refused with nothing written.
  */
-import type Redis from 'ioredis';
 import { applyOnce } from '../../shared/store/apply-once';
 import { APPLY_SCRIPT, ApplyCall } from '../../shared/store/apply-script';
-import { createRedis } from '../../shared/store/redis';
-import { uniqueName } from '../helpers/kafka';
-import { deleteKeysUnder } from '../helpers/redis-keys';
+import { redisUnderPrefix } from '../helpers/redis-under-prefix';
 
-const prefix = uniqueName('test-apply');
-let redis: Redis;
-
-beforeAll(() => {
-  redis = createRedis();
-});
-
-afterAll(async () => {
-  await deleteKeysUnder(redis, prefix);
-  await redis.quit();
-});
+const { prefix, redis } = redisUnderPrefix('test-apply');
 
 const at = (offset: number) => ({ delivered: { topic: 't', partition: 0, offset } });
 
