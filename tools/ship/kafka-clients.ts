@@ -6,7 +6,7 @@
  * only in how fast it encodes and sends. Which one is the default, and why, is in docs/shipping.md;
  * `--client` picks another.
  */
-import type { TopicMessages } from 'kafkajs';
+import type { Message, TopicMessages } from 'kafkajs';
 import type { PipelineConfig } from '../../shared/config';
 import { createKafka } from '../../shared/kafka/client';
 import { connectionOptions, type ConnectionOptions } from '../../shared/kafka/msk-auth';
@@ -387,25 +387,20 @@ export function rdkafkaSettings(
   return settings;
 }
 
-type KafkajsHeaders = TopicMessages['messages'][number]['headers'];
-
-/** The headers of a kafkajs message as librdkafka takes them: one single-key object per header. */
-export function rdkafkaHeaders(headers: KafkajsHeaders): Array<Record<string, string | Buffer>> {
-  const out: Array<Record<string, string | Buffer>> = [];
+/**
+ * A record's headers as librdkafka takes them: one single-name object per header (a header with several
+ * values gives one per value), every value as its bytes. The binding copies a Buffer's bytes as they are,
+ * where a string would be converted to UTF-8 on every record: the same bytes either way. Made once per run
+ * of records that share their headers, and once per dead letter.
+ */
+export function rdkafkaHeaders(headers: Message['headers']): Array<Record<string, Buffer>> {
+  const out: Array<Record<string, Buffer>> = [];
   for (const [name, value] of Object.entries(headers ?? {})) {
     if (value === undefined) continue;
     for (const v of Array.isArray(value) ? value : [value])
-      out.push({ [name]: Buffer.isBuffer(v) ? v : String(v) });
+      out.push({ [name]: Buffer.isBuffer(v) ? v : Buffer.from(String(v)) });
   }
   return out;
-}
-
-/**
- * A run's text headers as librdkafka takes them, the values as bytes: the binding copies a Buffer's bytes
- * as they are, where a string is first converted to UTF-8 on every record. The same bytes either way.
- */
-export function rdkafkaHeaderBytes(headers: Record<string, string>): Array<Record<string, Buffer>> {
-  return Object.entries(headers).map(([name, value]) => ({ [name]: Buffer.from(value) }));
 }
 
 /** A batch being sent. */
@@ -565,7 +560,7 @@ export class RdkafkaProducer implements ShipProducer {
     const { records, deadLetters } = b.encoded;
     const topic = this.config.topic;
     const count = this.partitions.get(topic)!;
-    if (b.headers.length === 0) b.headers = records.runs.map((r) => rdkafkaHeaderBytes(r.headers));
+    if (b.headers.length === 0) b.headers = records.runs.map((r) => rdkafkaHeaders(r.headers));
     while (b.next < b.total) {
       const i = b.next;
       try {

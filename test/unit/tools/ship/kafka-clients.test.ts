@@ -6,7 +6,6 @@ import {
   keyPartition,
   loadRdkafka,
   RDKAFKA_QUEUE,
-  rdkafkaHeaderBytes,
   rdkafkaHeaders,
   rdkafkaSettings,
   shipProducer,
@@ -122,24 +121,24 @@ describe('rdkafkaSettings', () => {
   });
 });
 
-describe('rdkafkaHeaderBytes', () => {
-  it('gives a run’s text headers as one single-name object per header, values as their UTF-8 bytes', () => {
-    expect(rdkafkaHeaderBytes({ 'record-version': '1', source: 'file:/ü.log' })).toEqual([
+describe('rdkafkaHeaders', () => {
+  it('turns headers into one single-name object per header value, in order, text as its UTF-8 bytes, Buffers kept', () => {
+    const bytes = Buffer.from([0xff, 0x00]);
+    const out = rdkafkaHeaders({
+      'record-version': '1',
+      source: 'file:/ü.log',
+      raw: bytes,
+      many: ['a', 'b'],
+      gone: undefined,
+    });
+    expect(out).toEqual([
       { 'record-version': Buffer.from('1') },
       { source: Buffer.from('file:/ü.log', 'utf8') },
-    ]);
-  });
-});
-
-describe('rdkafkaHeaders', () => {
-  it('turns a record’s headers into one single-name object per header, in order, Buffers kept', () => {
-    const bytes = Buffer.from([0xff, 0x00]);
-    expect(rdkafkaHeaders({ 'record-version': '1', raw: bytes, many: ['a', 'b'], gone: undefined })).toEqual([
-      { 'record-version': '1' },
       { raw: bytes },
-      { many: 'a' },
-      { many: 'b' },
+      { many: Buffer.from('a') },
+      { many: Buffer.from('b') },
     ]);
+    expect(out[2]!.raw).toBe(bytes);
     expect(rdkafkaHeaders(undefined)).toEqual([]);
   });
 });

@@ -227,7 +227,7 @@ it('dead letters follow the batch’s records to the dead-letter topic, keyed an
     ['t', 'a'],
     ['t-dlq', 'bad line'],
   ]);
-  expect(produced[1]!.headers).toEqual([{ 'dlq-reason': 'why' }]);
+  expect(produced[1]!.headers).toEqual([{ 'dlq-reason': Buffer.from('why') }]);
   clients[0]!.stored = 2;
   expect(await settled(sending)).toBe('resolved');
 });
