@@ -8,7 +8,7 @@
  * The records are those of shared/ingest (prepareLines, shared/record/contract): the bytes of each value,
  * key and header are the ones kafkajs would send.
  */
-import type { Message, TopicMessages } from 'kafkajs';
+import type { Message } from 'kafkajs';
 import { prepareLines, type LineParser } from '../../shared/ingest/ingest-lines';
 import { murmur2 } from '../../shared/kafka/partitioner';
 
@@ -181,27 +181,65 @@ export function keyOf(records: PackedRecords, i: number): Uint8Array {
   return new Uint8Array(records.keys.buffer, records.keys.byteOffset + start, records.keyEnds[i]! - start);
 }
 
-/** The batch as kafkajs messages (for the clients that take those), partition left to the producer. */
-export function toTopicMessages(
+/** A topic and how many partitions it has. */
+export interface TopicPartitions {
+  topic: string;
+  partitions: number;
+}
+
+/** One record as the clients that take a message object per record need it. */
+export interface PartitionedRecord<H> {
+  topic: string;
+  partition: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: H;
+}
+
+/**
+ * The batch's records with their partitions, for the clients that take one message object per record
+ * (kafkajs, @platformatic/kafka): a record's partition is the one its murmur2 hash from the parse worker
+ * gives, its key and value are views of the packed bytes, so nothing is encoded or hashed a second time.
+ * `headersOf` turns a run's headers into the client's form once, shared by the run's records. Dead letters
+ * follow on their own topic: keyed ones on the partitioner's partition, unkeyed ones round-robin; a batch
+ * with dead letters and no dead-letter topic is refused.
+ */
+export function partitionedRecords<H>(
   batch: EncodedBatch,
-  topic: string,
-  deadLetterTopic: string,
-): TopicMessages[] {
-  const { records } = batch;
-  const asBuffer = (v: Uint8Array) => Buffer.from(v.buffer, v.byteOffset, v.length);
-  const messages: Message[] = [];
+  records: TopicPartitions,
+  deadLetters: TopicPartitions | undefined,
+  headersOf: (headers: Message['headers']) => H,
+): Array<PartitionedRecord<H>> {
+  const packed = batch.records;
+  const out: Array<PartitionedRecord<H>> = [];
   let i = 0;
-  for (const run of records.runs) {
+  for (const run of packed.runs) {
+    const headers = headersOf(run.headers);
     for (; i < run.end; i++) {
-      messages.push({
-        key: asBuffer(keyOf(records, i)).toString('utf8'),
-        value: asBuffer(valueOf(records, i)),
-        headers: run.headers,
+      out.push({
+        topic: records.topic,
+        partition: (packed.hashes[i]! & 0x7fffffff) % records.partitions,
+        key: bufferOf(keyOf(packed, i)),
+        value: bufferOf(valueOf(packed, i)),
+        headers,
       });
     }
   }
-  return [
-    { topic, messages },
-    { topic: deadLetterTopic, messages: batch.deadLetters },
-  ].filter((t) => t.messages.length > 0);
+  if (batch.deadLetters.length === 0) return out;
+  if (!deadLetters) throw new Error('the batch has dead letters and there is no dead-letter topic');
+  batch.deadLetters.forEach((m, n) => {
+    const key = m.key === null || m.key === undefined ? null : asBuffer(m.key);
+    out.push({
+      topic: deadLetters.topic,
+      partition:
+        key === null ? n % deadLetters.partitions : (murmur2(key) & 0x7fffffff) % deadLetters.partitions,
+      key,
+      value: m.value === null || m.value === undefined ? null : asBuffer(m.value),
+      headers: headersOf(m.headers),
+    });
+  });
+  return out;
 }
+
+const bufferOf = (v: Uint8Array) => Buffer.from(v.buffer, v.byteOffset, v.length);
+const asBuffer = (v: Buffer | string) => (Buffer.isBuffer(v) ? v : Buffer.from(v));

@@ -12,7 +12,7 @@ import { createKafka } from '../../shared/kafka/client';
 import { connectionOptions, type ConnectionOptions } from '../../shared/kafka/msk-auth';
 import { createProducer, PartlySentError, sendEveryPartition } from '../../shared/kafka/producer';
 import { murmur2 } from '../../shared/kafka/partitioner';
-import { keyOf, toTopicMessages, valueOf, type EncodedBatch } from './encoded-batch';
+import { keyOf, partitionedRecords, valueOf, type EncodedBatch } from './encoded-batch';
 
 export const SHIP_CLIENTS = ['rdkafka', 'kafkajs', 'platformatic'] as const;
 export type ShipClientName = (typeof SHIP_CLIENTS)[number];
@@ -63,10 +63,7 @@ class KafkajsProducer implements ShipProducer {
   async send(batch: EncodedBatch): Promise<void> {
     // A retry of the same batch sends only what was not acknowledged: kafkajs has moved the sequence numbers
     // of the acknowledged partitions on, and would write them again.
-    if (this.pending?.batch !== batch) {
-      const messages = toTopicMessages(batch, this.config.topic, this.config.deadLetterTopic);
-      this.pending = { batch, unsent: await this.withPartitions(messages) };
-    }
+    if (this.pending?.batch !== batch) this.pending = { batch, unsent: await this.topicMessages(batch) };
     const pending = this.pending;
     try {
       await sendEveryPartition(this.producer, pending.unsent);
@@ -100,24 +97,21 @@ class KafkajsProducer implements ShipProducer {
     }
   }
 
-  private async withPartitions(batch: TopicMessages[]): Promise<TopicMessages[]> {
-    const out: TopicMessages[] = [];
-    for (const { topic, messages } of batch) {
-      if (messages.length === 0) continue;
-      const count = await this.partitionCount(topic);
-      let roundRobin = 0;
-      out.push({
-        topic,
-        messages: messages.map((m) => ({
-          ...m,
-          partition:
-            m.key === null || m.key === undefined
-              ? roundRobin++ % count
-              : keyPartition(asBuffer(m.key), count),
-        })),
-      });
+  /** The batch as kafkajs messages, each with its partition (the dead-letter topic looked up only when needed). */
+  private async topicMessages(batch: EncodedBatch): Promise<TopicMessages[]> {
+    const { topic, deadLetterTopic } = this.config;
+    const records = { topic, partitions: await this.partitionCount(topic) };
+    const deadLetters =
+      batch.deadLetters.length > 0
+        ? { topic: deadLetterTopic, partitions: await this.partitionCount(deadLetterTopic) }
+        : undefined;
+    const byTopic = new Map<string, Message[]>();
+    for (const r of partitionedRecords(batch, records, deadLetters, (headers) => headers)) {
+      let messages = byTopic.get(r.topic);
+      if (!messages) byTopic.set(r.topic, (messages = []));
+      messages.push({ key: r.key, value: r.value, headers: r.headers, partition: r.partition });
     }
-    return out;
+    return [...byTopic].map(([t, messages]) => ({ topic: t, messages }));
   }
 
   disconnect(): Promise<void> {
@@ -214,36 +208,35 @@ class PlatformaticProducer_ implements ShipProducer {
     for (const topic of topics) this.partitions.set(topic, metadata.topics.get(topic)!.partitionsCount);
   }
 
-  private toMessages(batch: TopicMessages[]): PlatformaticMessage[] {
-    const out: PlatformaticMessage[] = [];
-    for (const { topic, messages } of batch) {
-      const count = this.partitions.get(topic);
-      if (count === undefined) throw new RefusedError(`topic ${topic} was not looked up at connect`);
-      let roundRobin = 0;
-      for (const m of messages) {
-        const headers = new Map<Buffer, Buffer>();
-        for (const [name, value] of Object.entries(m.headers ?? {})) {
-          if (value === undefined) continue;
-          headers.set(this.texts.of(name), Buffer.isBuffer(value) ? value : this.texts.of(String(value)));
-        }
-        const key = m.key === null || m.key === undefined ? undefined : asBuffer(m.key);
-        out.push({
-          topic,
-          partition: key ? keyPartition(key, count) : roundRobin++ % count,
-          key: key ?? Buffer.alloc(0),
-          value: m.value === null ? undefined : asBuffer(m.value),
-          headers,
-        });
-      }
+  private toMessages(batch: EncodedBatch): PlatformaticMessage[] {
+    const partitionsOf = (topic: string) => {
+      const partitions = this.partitions.get(topic);
+      if (partitions === undefined) throw new RefusedError(`topic ${topic} was not looked up at connect`);
+      return { topic, partitions };
+    };
+    const records = partitionsOf(this.config.topic);
+    const deadLetters = batch.deadLetters.length > 0 ? partitionsOf(this.config.deadLetterTopic) : undefined;
+    return partitionedRecords(batch, records, deadLetters, (headers) => this.headerMap(headers)).map((r) => ({
+      topic: r.topic,
+      partition: r.partition,
+      key: r.key ?? Buffer.alloc(0),
+      value: r.value ?? undefined,
+      headers: r.headers,
+    }));
+  }
+
+  /** Headers as @platformatic/kafka takes them; made once per run of records that share them. */
+  private headerMap(headers: Message['headers']): Map<Buffer, Buffer> {
+    const out = new Map<Buffer, Buffer>();
+    for (const [name, value] of Object.entries(headers ?? {})) {
+      if (value === undefined) continue;
+      out.set(this.texts.of(name), Buffer.isBuffer(value) ? value : this.texts.of(String(value)));
     }
     return out;
   }
 
   async send(batch: EncodedBatch): Promise<void> {
-    if (this.pending?.batch !== batch) {
-      const messages = toTopicMessages(batch, this.config.topic, this.config.deadLetterTopic);
-      this.pending = { batch, messages: this.toMessages(messages) };
-    }
+    if (this.pending?.batch !== batch) this.pending = { batch, messages: this.toMessages(batch) };
     const pending = this.pending;
     if (pending.messages.length === 0) return;
     try {

@@ -1,7 +1,8 @@
 /**
  * What the parse worker hands back for a batch (encoded-batch.ts): the same records as the ingest
  * function's prepareLines, byte for byte, packed into a few arrays; dead letters with their byte positions;
- * and the kafkajs messages made again from the packed form for the clients that take those.
+ * and the records with their partitions made from the packed form for the clients that take a message object
+ * per record.
  */
 import { prepareLines } from '../../../../shared/ingest/ingest-lines';
 import { keyPartition } from '../../../../shared/kafka/partitioner';
@@ -11,7 +12,7 @@ import {
   encodeGroups,
   keyOf,
   packRecords,
-  toTopicMessages,
+  partitionedRecords,
   transferablesOf,
   valueOf,
   type LineGroup,
@@ -94,33 +95,58 @@ describe('encodeGroups', () => {
 });
 
 describe('the packed form', () => {
-  it('gives back the kafkajs messages of prepareLines for kafkajs and @platformatic/kafka', () => {
+  it('gives back prepareLines’ records with the partitioner’s partitions, dead letters on their topic, for kafkajs and @platformatic/kafka', () => {
     const expected = prepareLines(
       [...sampleLog(), 'junk'],
       { source: 'file:/a', logFormat: 'combined' },
       undefined,
       (i) => `byte ${i}`,
     );
+    expect(expected.deadLetters).toHaveLength(1);
     const encoded = {
       records: packRecords(expected.records),
       deadLetters: expected.deadLetters,
       counts: { accepted: 0, rejected: 0, blank: 0 },
     };
-    const [records, deadLetters] = toTopicMessages(encoded, 't', 't-dlq');
-    expect(records!.topic).toBe('t');
-    expect(
-      records!.messages.map((m) => ({ key: m.key, value: String(m.value), headers: m.headers })),
-    ).toEqual(expected.records);
-    expect(deadLetters).toEqual({ topic: 't-dlq', messages: expected.deadLetters });
+    const made = partitionedRecords(
+      encoded,
+      { topic: 't', partitions: 3 },
+      { topic: 't-dlq', partitions: 2 },
+      (h) => h,
+    );
+    const records = made.filter((r) => r.topic === 't');
+    expect(records.map((r) => ({ key: String(r.key), value: String(r.value), headers: r.headers }))).toEqual(
+      expected.records,
+    );
+    for (const r of records) expect(r.partition).toBe(keyPartition(r.key!, 3));
+    // The records of a run share one headers object, made once.
+    expect(new Set(records.map((r) => r.headers)).size).toBe(1);
+    const letters = made.filter((r) => r.topic === 't-dlq');
+    expect(letters.map((r) => ({ key: String(r.key), value: r.value, headers: r.headers }))).toEqual(
+      expected.deadLetters,
+    );
+    expect(letters[0]!.partition).toBe(keyPartition(letters[0]!.key!, 2));
   });
 
-  it('leaves out a topic with nothing for it, and transfers its five byte arrays', () => {
+  it('refuses dead letters when there is no dead-letter topic', () => {
+    const expected = prepareLines(['junk'], { source: 'file:/a', logFormat: 'combined' });
+    const encoded = {
+      records: packRecords([]),
+      deadLetters: expected.deadLetters,
+      counts: { accepted: 0, rejected: 0, blank: 0 },
+    };
+    expect(() => partitionedRecords(encoded, { topic: 't', partitions: 3 }, undefined, (h) => h)).toThrow(
+      /no dead-letter topic/,
+    );
+  });
+
+  it('gives nothing for an empty batch, and transfers its five byte arrays', () => {
     const encoded = {
       records: packRecords([]),
       deadLetters: [],
       counts: { accepted: 0, rejected: 0, blank: 0 },
     };
-    expect(toTopicMessages(encoded, 't', 't-dlq')).toEqual([]);
+    expect(partitionedRecords(encoded, { topic: 't', partitions: 3 }, undefined, (h) => h)).toEqual([]);
     expect(new Set(transferablesOf(encoded)).size).toBe(5);
   });
 });
