@@ -34,9 +34,14 @@ export function murmur2(data: Buffer): number {
 
 const toPositive = (x: number) => x & 0x7fffffff;
 
+/** The partition of a key whose murmur2 hash is known (the shipper's parse worker hashes each key once). */
+export function hashPartition(hash: number, partitions: number): number {
+  return toPositive(hash) % partitions;
+}
+
 /** The partition of a key among `partitions`: murmur2, made positive, modulo the count (the Java client's). */
 export function keyPartition(key: Buffer | string, partitions: number): number {
-  return toPositive(murmur2(Buffer.isBuffer(key) ? key : Buffer.from(String(key)))) % partitions;
+  return hashPartition(murmur2(Buffer.isBuffer(key) ? key : Buffer.from(String(key))), partitions);
 }
 
 /**

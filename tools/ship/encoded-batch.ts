@@ -10,7 +10,7 @@
  */
 import type { Message } from 'kafkajs';
 import { prepareLines, type LineParser } from '../../shared/ingest/ingest-lines';
-import { murmur2 } from '../../shared/kafka/partitioner';
+import { hashPartition, keyPartition, murmur2 } from '../../shared/kafka/partitioner';
 
 /** The lines of one batch that came from one followed path. */
 export interface LineGroup {
@@ -218,7 +218,7 @@ export function partitionedRecords<H>(
     for (; i < run.end; i++) {
       out.push({
         topic: records.topic,
-        partition: (packed.hashes[i]! & 0x7fffffff) % records.partitions,
+        partition: hashPartition(packed.hashes[i]!, records.partitions),
         key: bufferOf(keyOf(packed, i)),
         value: bufferOf(valueOf(packed, i)),
         headers,
@@ -231,8 +231,7 @@ export function partitionedRecords<H>(
     const key = m.key === null || m.key === undefined ? null : asBuffer(m.key);
     out.push({
       topic: deadLetters.topic,
-      partition:
-        key === null ? n % deadLetters.partitions : (murmur2(key) & 0x7fffffff) % deadLetters.partitions,
+      partition: key === null ? n % deadLetters.partitions : keyPartition(key, deadLetters.partitions),
       key,
       value: m.value === null || m.value === undefined ? null : asBuffer(m.value),
       headers: headersOf(m.headers),

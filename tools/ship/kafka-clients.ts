@@ -11,7 +11,7 @@ import type { PipelineConfig } from '../../shared/config';
 import { createKafka } from '../../shared/kafka/client';
 import { connectionOptions, type ConnectionOptions } from '../../shared/kafka/msk-auth';
 import { createProducer, PartlySentError, sendEveryPartition } from '../../shared/kafka/producer';
-import { murmur2 } from '../../shared/kafka/partitioner';
+import { hashPartition, keyPartition } from '../../shared/kafka/partitioner';
 import { keyOf, partitionedRecords, valueOf, type EncodedBatch } from './encoded-batch';
 
 export const SHIP_CLIENTS = ['rdkafka', 'kafkajs', 'platformatic'] as const;
@@ -144,10 +144,6 @@ interface PlatformaticModule {
 
 const ACKS_ALL = -1;
 
-/** Kafka's default partitioner for a keyed record: murmur2 of the key made positive, modulo the count. */
-export function keyPartition(key: Buffer, partitions: number): number {
-  return (murmur2(key) & 0x7fffffff) % partitions;
-}
 const asBuffer = (v: Buffer | string) => (Buffer.isBuffer(v) ? v : Buffer.from(v));
 
 /**
@@ -561,7 +557,7 @@ export class RdkafkaProducer implements ShipProducer {
           while (i >= records.runs[b.run]!.end) b.run++;
           client.produce(
             topic,
-            (records.hashes[i]! & 0x7fffffff) % count,
+            hashPartition(records.hashes[i]!, count),
             valueOf(records, i),
             keyOf(records, i),
             null,

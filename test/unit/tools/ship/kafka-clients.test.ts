@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { PartitionerArgs } from 'kafkajs';
 import { loadConfig } from '../../../../shared/config';
 import { KeyHashPartitioner } from '../../../../shared/kafka/partitioner';
+import { keyPartition } from '../../../../shared/kafka/partitioner';
 import {
-  keyPartition,
   loadRdkafka,
   RDKAFKA_QUEUE,
   rdkafkaHeaders,

@@ -8,8 +8,8 @@
 import { EventEmitter } from 'node:events';
 import { loadConfig } from '../../../../shared/config';
 import { packRecords, type EncodedBatch } from '../../../../tools/ship/encoded-batch';
+import { keyPartition } from '../../../../shared/kafka/partitioner';
 import {
-  keyPartition,
   RD,
   RdkafkaProducer,
   RefusedError,
