@@ -7,6 +7,7 @@
  *               (wp-login.php, .env, .git/, phpMyAdmin, ...).
  */
 import type { NginxRecord } from '../nginx/record';
+import { isoTimeMs } from '../nginx/time-local';
 import type { AlertsConfig } from './config';
 
 const SCANNER_PATH =
@@ -25,13 +26,9 @@ export interface WindowCounts {
 
 export type AlertRecord = Pick<NginxRecord, 'time' | 'remoteAddr' | 'status' | 'path'>;
 
-/** The last time text and its minute: consecutive records mostly carry the same time. */
-let last = { time: '', minute: Number.NaN };
-
 /** Start of the record's minute, epoch seconds. */
 export function minuteOf(time: string): number {
-  if (time !== last.time) last = { time, minute: Math.floor(Date.parse(time) / 60000) * 60 };
-  return last.minute;
+  return Math.floor(isoTimeMs(time) / 60000) * 60;
 }
 
 export function countWindows(records: Iterable<AlertRecord>): Map<number, WindowCounts> {

@@ -6,6 +6,7 @@
  */
 import { isIP } from 'node:net';
 import type { NginxRecord } from './record';
+import { isoTimeMs } from './time-local';
 
 export const LIMITS = {
   /** `$body_bytes_sent` of one response: 1 TiB. Far above any real response, far below what a counter holds. */
@@ -39,14 +40,6 @@ export function validAddress(address: string): boolean {
 
 const TEXT_FIELDS = ['request', 'remoteUser', 'referer', 'userAgent'] as const;
 
-/** The last time parsed and its milliseconds: consecutive records mostly carry the same time. */
-let lastTime = { text: '', ms: Number.NaN };
-
-function parseTime(text: string): number {
-  if (text !== lastTime.text) lastTime = { text, ms: Date.parse(text) };
-  return lastTime.ms;
-}
-
 /** A value beyond the limits: the field it is in (a bounded vocabulary to count refusals by) and why. */
 export interface Beyond {
   field: keyof NginxRecord;
@@ -62,7 +55,7 @@ export function outOfLimits(record: NginxRecord, now = Date.now()): Beyond | nul
     const reason = `client address ${JSON.stringify(record.remoteAddr.slice(0, 64))} is not an IPv4 or IPv6 address`;
     return { field: 'remoteAddr', reason };
   }
-  const at = parseTime(record.time);
+  const at = isoTimeMs(record.time);
   // Written out only for a refusal's reason: most records are within the limits.
   const clock = () => new Date(now).toISOString();
   if (Number.isNaN(at)) {

@@ -20,16 +20,27 @@ function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
-/** The last text converted and its result: the lines of one second carry the same time. */
-let last: { text: string; iso: string | null } = { text: '', iso: null };
+/**
+ * `fn` keeping its last argument and result: the records of one batch mostly carry the time of the one
+ * before, so each time text is converted once per run of equal ones.
+ */
+export function rememberLast<T>(fn: (text: string) => T): (text: string) => T {
+  let lastText: string | undefined;
+  let lastValue: T;
+  return (text) => {
+    if (text !== lastText) {
+      lastValue = fn(text);
+      lastText = text;
+    }
+    return lastValue;
+  };
+}
 
 /** Returns the ISO 8601 form, or null when the text is not a valid `$time_local`. */
-export function timeLocalToIso(text: string): string | null {
-  if (text === last.text) return last.iso;
-  const iso = convert(text);
-  last = { text, iso };
-  return iso;
-}
+export const timeLocalToIso = rememberLast(convert);
+
+/** A record's ISO 8601 time in milliseconds since the epoch; NaN when it is not a time. */
+export const isoTimeMs = rememberLast((iso) => Date.parse(iso));
 
 function convert(text: string): string | null {
   const m = SHAPE.exec(text);
