@@ -1,6 +1,6 @@
 /** What one batch of nginx records contained: the per-batch work of the summarizing consumers. */
 import { HEADER, RECORD_VERSION } from '../record/contract';
-import type { DeliveredRecord, NginxBatch } from '../record/kafka-event';
+import { headerText, type DeliveredRecord, type NginxBatch } from '../record/kafka-event';
 
 export interface BatchSummary {
   records: number;
@@ -25,30 +25,6 @@ const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 
 function bump(counts: Record<string, number>, key: string, by = 1): void {
   counts[key] = (counts[key] ?? 0) + by;
-}
-
-/**
- * A header's text, read once per header value: the records of a batch mostly share their header Buffers
- * (shared/record/kafka-event.ts makes one per byte list the event shares), so the last Buffer's text is
- * kept and a record carrying the same Buffer does not decode it again.
- */
-class HeaderReader {
-  private lastBytes: Buffer | undefined;
-  private lastText = '';
-
-  constructor(private readonly name: string) {}
-
-  textOf(record: DeliveredRecord): string | undefined {
-    for (const [key, bytes] of record.headers) {
-      if (key !== this.name) continue;
-      if (bytes !== this.lastBytes) {
-        this.lastBytes = bytes;
-        this.lastText = bytes.toString('utf8');
-      }
-      return this.lastText;
-    }
-    return undefined;
-  }
 }
 
 export function summarizeBatch(batch: NginxBatch): BatchSummary {
@@ -86,8 +62,6 @@ export function summarizeBatch(batch: NginxBatch): BatchSummary {
   };
   batch.records.forEach(count);
   batch.invalid.forEach(count);
-  const source = new HeaderReader(HEADER.source);
-  const version = new HeaderReader(HEADER.version);
   for (const { record, delivered } of batch.records) {
     bump(
       summary.statuses,
@@ -96,8 +70,8 @@ export function summarizeBatch(batch: NginxBatch): BatchSummary {
     summary.bytes += record.bodyBytesSent;
     clients.add(record.remoteAddr);
     if (record.path !== null) bump(paths, record.path);
-    bump(summary.sources, source.textOf(delivered) ?? 'unknown');
-    if (version.textOf(delivered) !== RECORD_VERSION) summary.otherVersions++;
+    bump(summary.sources, headerText(delivered, HEADER.source) ?? 'unknown');
+    if (headerText(delivered, HEADER.version) !== RECORD_VERSION) summary.otherVersions++;
   }
   summary.clients = clients.size;
   summary.topPaths = Object.entries(paths)

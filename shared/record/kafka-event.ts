@@ -73,9 +73,20 @@ export function deliveredRecords(event: KafkaEvent): DeliveredRecord[] {
   return out;
 }
 
+/**
+ * Per header name asked for, the last Buffer decoded and its text: the records of a batch share their header
+ * Buffers (deliveredRecords makes one per byte list the event shares), so a run of records decodes each once.
+ */
+const lastDecoded = new Map<string, { bytes: Buffer; text: string }>();
+
 export function headerText(record: DeliveredRecord, name: string): string | undefined {
   const found = record.headers.find(([key]) => key === name);
-  return found ? found[1].toString('utf8') : undefined;
+  if (!found) return undefined;
+  const last = lastDecoded.get(name);
+  if (last?.bytes === found[1]) return last.text;
+  const text = found[1].toString('utf8');
+  lastDecoded.set(name, { bytes: found[1], text });
+  return text;
 }
 
 export function position(record: Pick<DeliveredRecord, 'topic' | 'partition' | 'offset'>): string {
