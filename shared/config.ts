@@ -46,6 +46,14 @@ export const DEFAULTS = {
   clientId: 'nginx-kafka-serverless',
 } as const;
 
+/**
+ * Where a process looks for Kafka when KAFKA_BROKERS is not set and no MSK cluster is named: the broker that
+ * `npm run kafka:start` runs on this machine, on LOCAL_KAFKA_PORT as it does (default 9092).
+ */
+export function localBrokers(env: NodeJS.ProcessEnv = process.env): string {
+  return env.LOCAL_KAFKA_PORT ? `127.0.0.1:${env.LOCAL_KAFKA_PORT}` : DEFAULTS.brokers;
+}
+
 export function splitBrokers(value: string): string[] {
   const brokers = value
     .split(',')
@@ -65,7 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PipelineConfig
   return {
     // With an MSK cluster ARN and no KAFKA_BROKERS, the brokers are discovered at connect time (empty here).
     brokers:
-      env.KAFKA_BROKERS || !connection.clusterArn ? splitBrokers(env.KAFKA_BROKERS || DEFAULTS.brokers) : [],
+      env.KAFKA_BROKERS || !connection.clusterArn ? splitBrokers(env.KAFKA_BROKERS || localBrokers(env)) : [],
     topic: env.KAFKA_TOPIC || DEFAULTS.topic,
     deadLetterTopic: env.KAFKA_DLQ_TOPIC || DEFAULTS.deadLetterTopic,
     clientId: env.KAFKA_CLIENT_ID || DEFAULTS.clientId,

@@ -1,6 +1,6 @@
 /**
  * `npm run lag [-- <group> ...]`: consumer lag of the local event source's groups (or the ones named) on the
- * broker in KAFKA_BROKERS (default the local one).
+ * broker in KAFKA_BROKERS (default the local one, on LOCAL_KAFKA_PORT or 9092).
  */
 import { loadConfig } from '../../shared/config';
 import { createKafka } from '../../shared/kafka/client';

@@ -27,7 +27,7 @@ lines that are not in the log format to the dead-letter topic (KAFKA_DLQ_TOPIC).
       --progress / --no-progress   progress line on stderr (default: when stderr is a terminal)
   -h, --help                 this text
 
-Brokers come from KAFKA_BROKERS (default 127.0.0.1:9092). Exit status: 0 done (or stopped by Ctrl-C /
+Brokers come from KAFKA_BROKERS (default the local broker, 127.0.0.1:$LOCAL_KAFKA_PORT or 9092). Exit status: 0 done (or stopped by Ctrl-C /
 SIGTERM), 1 the broker, the endpoint or a file failed, 2 a usage mistake.`;
 
 export class UsageError extends Error {}

@@ -9,6 +9,13 @@ it('locally: plaintext, the default broker, nothing to discover', () => {
   });
 });
 
+it('locally, without KAFKA_BROKERS: the broker kafka:start runs on LOCAL_KAFKA_PORT', () => {
+  expect(loadConfig({ LOCAL_KAFKA_PORT: '19600' }).brokers).toEqual(['127.0.0.1:19600']);
+  expect(loadConfig({ LOCAL_KAFKA_PORT: '19600', KAFKA_BROKERS: 'kafka-1:9092' }).brokers).toEqual([
+    'kafka-1:9092',
+  ]);
+});
+
 it('on AWS: no brokers configured means discover them from the cluster ARN, in its region', () => {
   const config = loadConfig({ KAFKA_AUTH: 'iam', MSK_CLUSTER_ARN: ARN });
   expect(config.brokers).toEqual([]);
