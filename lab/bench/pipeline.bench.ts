@@ -26,6 +26,7 @@ import { writeLog } from '../load/access-log';
 import { runningBrokerAndRedis, count, goAccessVersion, loadAverage, runGoAccess, table } from './lib';
 import type { Benchmark } from './run';
 import { SHIP_CLIENTS, type ShipClientName } from '../../tools/ship/kafka-clients';
+import { SHIPPER_NODE_FLAGS } from '../../tools/ship/node-flags';
 import { isolatedStackEnv, parseInvocation } from '../load/stack';
 
 const ROOT = projectRoot();
@@ -135,7 +136,13 @@ async function timePipeline(
     let shipSeconds: number | undefined;
     let shipFailure: string | undefined;
     let shipOutput = '';
-    const shipArgs = [SHIP_CLI, log, '--no-progress', ...(client ? ['--client', client] : [])];
+    const shipArgs = [
+      ...SHIPPER_NODE_FLAGS,
+      SHIP_CLI,
+      log,
+      '--no-progress',
+      ...(client ? ['--client', client] : []),
+    ];
     const shipper = spawn(process.execPath, shipArgs, {
       cwd: ROOT,
       env: { ...process.env, ...env, LOG_LEVEL: 'warn' },

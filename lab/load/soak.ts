@@ -24,6 +24,7 @@ import { readPid } from '../../local/common/pid-file';
 import { projectRoot } from '../../local/common/project-root';
 import { defaultRedisOptions } from '../../local/redis/launcher';
 import { createKafka } from '../../shared/kafka/client';
+import { SHIPPER_NODE_FLAGS } from '../../tools/ship/node-flags';
 import { writeLog } from './access-log';
 import { PROBE_PREFIX, type ProbeSample } from './memory-probe';
 import { isolatedStackEnv, parseInvocation } from './stack';
@@ -285,7 +286,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       const firstHeapSample = offlineHeap.length;
       let shipOutput = '';
       let shipped: number | null | undefined;
-      shipper = spawn(process.execPath, [SHIP_CLI, log, '--no-progress'], {
+      shipper = spawn(process.execPath, [...SHIPPER_NODE_FLAGS, SHIP_CLI, log, '--no-progress'], {
         cwd: ROOT,
         env: {
           ...process.env,

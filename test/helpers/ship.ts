@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { KafkaMessage } from 'kafkajs';
+import { SHIPPER_NODE_FLAGS } from '../../tools/ship/node-flags';
 import { ROOT } from './fixtures';
 import { testKafka, uniqueName } from './kafka';
 import { waitFor } from './wait';
@@ -15,7 +16,7 @@ export interface ShipperProcess {
 }
 
 export function runShipper(args: string[], env: NodeJS.ProcessEnv = {}): ShipperProcess {
-  const child = spawn(process.execPath, [SHIP_CLI, ...args], {
+  const child = spawn(process.execPath, [...SHIPPER_NODE_FLAGS, SHIP_CLI, ...args], {
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
