@@ -14,14 +14,24 @@
  * fresh worker thread; the timeout timer is cancelled when the handler answers first; the instance lets go
  * of its last event. serverless-offline 14 fixed both upstream but needs Serverless Framework v4.
  *
+ * Two more make the runner behave as Lambda does where 13.9 has no bound at all:
+ * - A function's `memorySize` is its worker thread's heap limit (V8's old generation, in MB). Lambda stops
+ *   a function that outgrows its memory; a worker thread without a limit grew with uncollected garbage up
+ *   to V8's default for the machine (GBs on a 24 GiB laptop), for every warm instance, and a function that
+ *   needed more than its memorySize worked locally and failed on AWS.
+ * - A worker thread that ended (crashed, out of memory) is replaced at the next invocation, as Lambda starts
+ *   a new execution environment after its runtime exits; 13.9 posted every later invocation to the dead
+ *   thread, where it waited for the whole timeout.
+ *
  * 3. CORS of an HTTP API (`provider.httpApi.cors`): the allow-list was applied to preflights only; every
  *    other request from any Origin got `Access-Control-Allow-Origin: <that origin>`. API Gateway sends no
  *    CORS header to an origin that is not on the list, preflight or not; so does the mended server. An empty
  *    list (the local default) stopped the server at startup (hapi refuses an empty origin list); it now
  *    allows no origin.
  *
- * Each edit replaces one exact passage of 13.9.0; a file that already carries the mark is left alone, and
- * any other content (another version) stops the install with a message, never a silent half-patch.
+ * Each edit replaces one exact passage of 13.9.0; a file that already holds every edit is left alone, one
+ * patched by an earlier version of this file asks for a reinstall, and any other content (another version)
+ * stops the install with a message, never a silent half-patch.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -46,42 +56,67 @@ export const PATCHES: FilePatch[] = [
       {
         before: `export default class WorkerThreadRunner {
   #workerThread = null
+
+  constructor(funOptions, env) {
+    const { codeDir, functionKey, handler, servicePath, timeout } = funOptions
+
+    this.#workerThread = new Worker(
 `,
         after: `export default class WorkerThreadRunner {
   #workerThread = null
 
-  // ${MARK} the invocations waiting for this worker thread: their port, and how to fail them
+  // ${MARK} the invocations waiting: their port, the worker thread they wait on, how to fail them
   #pending = new Map()
+
+  // ${MARK} starts this instance's worker thread; again at the next invocation after one ended
+  #start = null
+  #ended = false
+
+  constructor(funOptions, env) {
+    const { codeDir, functionKey, handler, servicePath, timeout } = funOptions
+    // ${MARK} the function's memorySize bounds its worker thread's heap, as Lambda stops a function
+    // that outgrows its memory
+    const memorySize = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) || 0
+
+    this.#start = () => this.#watch(memorySize, new Worker(
 `,
       },
       {
-        before: `        workerData: {
-          codeDir,
-          functionKey,
-          handler,
-          servicePath,
-          timeout,
+        before: `          timeout,
         },
       },
     )
   }
 `,
-        after: `        workerData: {
-          codeDir,
-          functionKey,
-          handler,
-          servicePath,
-          timeout,
+        after: `          timeout,
         },
+        resourceLimits: memorySize > 0 ? { maxOldGenerationSizeMb: memorySize } : {},
       },
-    )
+    ))
+    this.#start()
+  }
 
-    // ${MARK} a worker thread that ends (terminated after a timeout, or crashed) fails what waits on it
+  // ${MARK} a worker thread that ends (terminated after a timeout, crashed, out of memory) fails what
+  // waits on it, and one that ended takes no more invocations
+  #watch(memorySize, worker) {
+    this.#workerThread = worker
+    this.#ended = false
     const failPending = (err) => {
-      for (const fail of [...this.#pending.values()]) fail(err)
+      if (this.#workerThread === worker) this.#ended = true
+      for (const waiting of [...this.#pending.values()]) {
+        if (waiting.worker === worker) waiting.fail(err)
+      }
     }
-    this.#workerThread
-      .on("error", failPending)
+    worker
+      .on("error", (err) =>
+        failPending(
+          err?.code === "ERR_WORKER_OUT_OF_MEMORY"
+            ? new Error(
+                \`Runtime.OutOfMemory: the function ran out of its memorySize (\${memorySize} MB of heap); its instance starts again at the next invocation\`,
+              )
+            : err,
+        ),
+      )
       .on("exit", (code) => failPending(new Error(\`Worker stopped with exit code \${code}\`)))
   }
 `,
@@ -117,7 +152,10 @@ export const PATCHES: FilePatch[] = [
         port1.close()
         fn(value)
       }
-      this.#pending.set(port1, (err) => settle(rej, err))
+      // ${MARK} a worker thread that ended is replaced, as Lambda starts a new execution environment
+      // after its runtime exits: the invocation is a cold start, not a post to a dead thread
+      if (this.#ended) this.#start()
+      this.#pending.set(port1, { worker: this.#workerThread, fail: (err) => settle(rej, err) })
       port1.on("message", (value) => settle(value instanceof Error ? rej : res, value))
 `,
       },
@@ -253,9 +291,14 @@ export function patchServerlessOffline(root: string): string[] {
   for (const { file, edits } of PATCHES) {
     const path = join(root, file);
     let text = readFileSync(path, 'utf8');
-    if (text.includes(MARK)) {
+    if (edits.every(({ after }) => text.includes(after))) {
       done.push(`${file}: already patched`);
       continue;
+    }
+    if (text.includes(MARK)) {
+      throw new PatchError(
+        `${path} carries an earlier version of this patch; reinstall it with rm -rf node_modules/serverless-offline && npm install`,
+      );
     }
     for (const { before, after } of edits) {
       const at = text.indexOf(before);
