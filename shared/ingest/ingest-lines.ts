@@ -75,6 +75,12 @@ function fittingDeadLetter(
   });
 }
 
+/** Where prepared messages go as each line is turned into its message. */
+export interface PreparedSink {
+  record(message: Message): void;
+  deadLetter(message: Message): void;
+}
+
 /**
  * Pure part: turns lines into the messages for both topics. With `limits`, a line whose record would be
  * larger than the topic takes becomes a dead letter with the reason and its length instead.
@@ -86,15 +92,37 @@ export function prepareLines(
   positions: LinePositions = 1,
   limits?: RecordLimits,
 ): PreparedBatch {
-  const batch: PreparedBatch = {
-    records: [],
-    deadLetters: [],
-    result: { source: origin.source, accepted: 0, rejected: 0, blank: 0, rejections: [] },
-  };
+  const records: Message[] = [];
+  const deadLetters: Message[] = [];
+  const result = prepareLinesInto(
+    { record: (m) => records.push(m), deadLetter: (m) => deadLetters.push(m) },
+    lines,
+    origin,
+    parse,
+    positions,
+    limits,
+  );
+  return { records, deadLetters, result };
+}
+
+/**
+ * prepareLines handing each message to `sink` as soon as it is made, in line order, instead of keeping them
+ * all: a caller that packs the messages as they come (the shipper's parse worker) holds none of them longer
+ * than one line.
+ */
+export function prepareLinesInto(
+  sink: PreparedSink,
+  lines: readonly Line[],
+  origin: LineOrigin,
+  parse: LineParser = parseCombined,
+  positions: LinePositions = 1,
+  limits?: RecordLimits,
+): IngestResult {
+  const result: IngestResult = { source: origin.source, accepted: 0, rejected: 0, blank: 0, rejections: [] };
   lines.forEach((line, index) => {
     const text = typeof line === 'string' ? line : line.toString('utf8');
     if (text.trim().length === 0) {
-      batch.result.blank++;
+      result.blank++;
       return;
     }
     const parsed = parse(text);
@@ -104,8 +132,8 @@ export function prepareLines(
       // Sized only where there is a limit to hold it to (the shipper's producer checks the size itself).
       const size = limits === undefined ? 0 : recordBytes(record);
       if (limits === undefined || size <= limits.record) {
-        batch.records.push(record);
-        batch.result.accepted++;
+        sink.record(record);
+        result.accepted++;
         return;
       }
       reason =
@@ -115,7 +143,7 @@ export function prepareLines(
       reason = parsed.reason;
     }
     const lineNumber = typeof positions === 'number' ? positions + index : index + 1;
-    batch.deadLetters.push(
+    sink.deadLetter(
       fittingDeadLetter(
         {
           original: line,
@@ -127,12 +155,12 @@ export function prepareLines(
         limits?.deadLetter,
       ),
     );
-    batch.result.rejected++;
-    if (batch.result.rejections.length < MAX_REPORTED_REJECTIONS) {
-      batch.result.rejections.push({ line: lineNumber, reason });
+    result.rejected++;
+    if (result.rejections.length < MAX_REPORTED_REJECTIONS) {
+      result.rejections.push({ line: lineNumber, reason });
     }
   });
-  return batch;
+  return result;
 }
 
 /**

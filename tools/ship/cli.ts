@@ -15,7 +15,7 @@ async function ship(command: ShipCommand): Promise<number> {
   const config = loadConfig();
   const sink: Sink = command.to
     ? new HttpSink(command.to)
-    : new KafkaSink(config, command.format, command.client);
+    : new KafkaSink(config, command.format, command.client, command.rdkafkaSettings);
   const shipper = new Shipper(
     {
       files: command.files,

@@ -9,7 +9,7 @@
  * key and header are the ones kafkajs would send.
  */
 import type { Message } from 'kafkajs';
-import { prepareLines, type LineParser } from '../../shared/ingest/ingest-lines';
+import { prepareLinesInto, type LineParser, type PreparedSink } from '../../shared/ingest/ingest-lines';
 import { hashPartition, keyPartition, murmur2 } from '../../shared/kafka/partitioner';
 
 /** The lines of one batch that came from one followed path. */
@@ -85,31 +85,75 @@ class Bytes {
 const text = (v: Message['value'] | Message['key']): string =>
   v === null || v === undefined ? '' : typeof v === 'string' ? v : v.toString('utf8');
 
-/** Packs the log topic's messages (encodeRecord's: text key, text value, text headers). */
-export function packRecords(messages: readonly Message[]): PackedRecords {
-  const count = messages.length;
-  const values = new Bytes(Math.max(1024, count * 512));
-  const keys = new Bytes(Math.max(256, count * 24));
-  const valueEnds = new Uint32Array(count);
-  const keyEnds = new Uint32Array(count);
-  const hashes = new Int32Array(count);
-  const runs: PackedRecords['runs'] = [];
-  let headers: Message['headers'];
-  for (let i = 0; i < count; i++) {
-    const m = messages[i]!;
-    valueEnds[i] = values.write(text(m.value));
-    const keyStart = keys.length;
-    keyEnds[i] = keys.write(text(m.key));
-    hashes[i] = murmur2(keys.buffer.subarray(keyStart, keys.length));
-    if (i === 0 || m.headers !== headers) {
+/**
+ * Packs the log topic's messages (encodeRecord's: text key, text value, text headers) as they are added,
+ * so a batch never holds its records as objects and strings, only as the packed bytes.
+ */
+export class RecordPacker {
+  private count = 0;
+  private readonly values: Bytes;
+  private readonly keys: Bytes;
+  private valueEnds: Uint32Array;
+  private keyEnds: Uint32Array;
+  private hashes: Int32Array;
+  private readonly runs: PackedRecords['runs'] = [];
+  private headers: Message['headers'];
+
+  /** `lines` and `chars`: how many records and value characters to expect (the arrays grow past them). */
+  constructor(lines: number, chars: number) {
+    this.values = new Bytes(Math.max(1024, chars));
+    this.keys = new Bytes(Math.max(256, lines * 24));
+    this.valueEnds = new Uint32Array(Math.max(16, lines));
+    this.keyEnds = new Uint32Array(Math.max(16, lines));
+    this.hashes = new Int32Array(Math.max(16, lines));
+  }
+
+  add(m: Message): void {
+    const i = this.count++;
+    if (i === this.valueEnds.length) {
+      this.valueEnds = grown(this.valueEnds, new Uint32Array(i * 2));
+      this.keyEnds = grown(this.keyEnds, new Uint32Array(i * 2));
+      this.hashes = grown(this.hashes, new Int32Array(i * 2));
+    }
+    this.valueEnds[i] = this.values.write(text(m.value));
+    const keyStart = this.keys.length;
+    this.keyEnds[i] = this.keys.write(text(m.key));
+    this.hashes[i] = murmur2(this.keys.buffer.subarray(keyStart, this.keys.length));
+    const runs = this.runs;
+    if (i === 0 || m.headers !== this.headers) {
       // encodeRecord makes a headers object per record: runs are cut where the texts differ.
       const same = i > 0 && sameTexts(runs[runs.length - 1]!.headers, m.headers);
       if (!same) runs.push({ end: i + 1, headers: textHeaders(m.headers) });
-      headers = m.headers;
+      this.headers = m.headers;
     }
     runs[runs.length - 1]!.end = i + 1;
   }
-  return { count, values: values.take(), valueEnds, keys: keys.take(), keyEnds, hashes, runs };
+
+  /** The records added, packed; the arrays are cut to the count (views of their own buffers, transferable). */
+  take(): PackedRecords {
+    const n = this.count;
+    return {
+      count: n,
+      values: this.values.take(),
+      valueEnds: this.valueEnds.subarray(0, n),
+      keys: this.keys.take(),
+      keyEnds: this.keyEnds.subarray(0, n),
+      hashes: this.hashes.subarray(0, n),
+      runs: this.runs,
+    };
+  }
+}
+
+function grown<T extends Uint32Array | Int32Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
+
+/** Packs the log topic's messages at once. */
+export function packRecords(messages: readonly Message[]): PackedRecords {
+  const packer = new RecordPacker(messages.length, messages.length * 512);
+  for (const m of messages) packer.add(m);
+  return packer.take();
 }
 
 function textHeaders(headers: Message['headers']): Record<string, string> {
@@ -143,22 +187,30 @@ export function encodeGroups(
   parse: LineParser,
 ): EncodedBatch {
   const counts: SendCounts = { accepted: 0, rejected: 0, blank: 0 };
-  const records: Message[] = [];
-  const deadLetters: Message[] = [];
+  let lines = 0;
+  let chars = 0;
   for (const group of groups) {
-    const batch = prepareLines(
+    lines += group.lines.length;
+    for (const line of group.lines) chars += line.length;
+  }
+  // A record's JSON holds its line and the fields taken from it (about three times the line's length with
+  // the field names), written once into a buffer big enough from the start: growing it copies what is there.
+  const packer = new RecordPacker(lines, chars * 3 + lines * 256);
+  const deadLetters: Message[] = [];
+  const sink: PreparedSink = { record: (m) => packer.add(m), deadLetter: (m) => deadLetters.push(m) };
+  for (const group of groups) {
+    const result = prepareLinesInto(
+      sink,
       group.lines,
       { source: `file:${group.path}`, logFormat: formatName },
       parse,
       (i) => positionOf(group, i),
     );
-    for (const r of batch.records) records.push(r);
-    for (const d of batch.deadLetters) deadLetters.push(d);
-    counts.accepted += batch.result.accepted;
-    counts.rejected += batch.result.rejected;
-    counts.blank += batch.result.blank;
+    counts.accepted += result.accepted;
+    counts.rejected += result.rejected;
+    counts.blank += result.blank;
   }
-  return { records: packRecords(records), deadLetters, counts };
+  return { records: packer.take(), deadLetters, counts };
 }
 
 /** What a postMessage of the batch may hand over without copying. */

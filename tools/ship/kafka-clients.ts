@@ -377,6 +377,97 @@ export function rdkafkaSettings(
 }
 
 /**
+ * librdkafka settings `--rdkafka-setting` may not change, and why: the shipper's guarantees (every record
+ * stored once, in order, acknowledged by all in-sync replicas before the checkpoint moves) and its bounds
+ * rest on them.
+ */
+const FIXED_RDKAFKA_SETTINGS: Record<string, string> = {
+  acks: 'the shipper waits for every in-sync replica (acks=all) before it moves the checkpoint',
+  'request.required.acks':
+    'the shipper waits for every in-sync replica (acks=all) before it moves the checkpoint',
+  'enable.idempotence':
+    'the idempotent producer keeps each partition in order and writes a resent record once',
+  'enable.gapless.guarantee':
+    'a failed record must stop the producer rather than leave a gap in its partition',
+  'bootstrap.servers': 'the brokers come from KAFKA_BROKERS',
+  'metadata.broker.list': 'the brokers come from KAFKA_BROKERS',
+  dr_cb: 'the shipper learns of failed records through delivery reports',
+  dr_msg_cb: 'the shipper learns of failed records through delivery reports',
+  'delivery.report.only.error': 'the shipper takes delivery reports of failed records only',
+  'client.id': 'the client id comes from KAFKA_CLIENT_ID',
+};
+
+/** Settings that may be lowered, not raised past the bound the shipper states. */
+const BOUNDED_RDKAFKA_SETTINGS: Record<string, { max: number; why: string }> = {
+  'max.in.flight.requests.per.connection': {
+    max: 5,
+    why: 'the idempotent producer keeps order with at most 5 requests in flight',
+  },
+  'max.in.flight': { max: 5, why: 'the idempotent producer keeps order with at most 5 requests in flight' },
+  'queue.buffering.max.messages': {
+    max: RDKAFKA_QUEUE.messages,
+    why: "librdkafka's queue is the shipper's memory bound",
+  },
+  'queue.buffering.max.kbytes': {
+    max: RDKAFKA_QUEUE.kbytes,
+    why: "librdkafka's queue is the shipper's memory bound",
+  },
+};
+
+/** A `--rdkafka-setting` that is malformed or would weaken what the shipper guarantees. */
+export class RdkafkaSettingError extends Error {}
+
+/**
+ * `--rdkafka-setting key=value` (repeatable) as librdkafka settings, added to the shipper's own: for what
+ * differs on a real network (compression.type=lz4, socket and TLS options). Refused: a text without `=`,
+ * the settings the shipper's guarantees rest on, and bounds raised past the shipper's. librdkafka itself
+ * checks names and values when the producer is made (checkRdkafkaSettings).
+ */
+export function parseRdkafkaSettings(texts: readonly string[]): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const text of texts) {
+    const eq = text.indexOf('=');
+    const key = eq === -1 ? '' : text.slice(0, eq).trim();
+    if (key === '') {
+      throw new RdkafkaSettingError(
+        `--rdkafka-setting ${JSON.stringify(text)} is not key=value; example: --rdkafka-setting compression.type=lz4`,
+      );
+    }
+    const value = text.slice(eq + 1).trim();
+    const fixed = FIXED_RDKAFKA_SETTINGS[key];
+    if (fixed !== undefined) {
+      throw new RdkafkaSettingError(`--rdkafka-setting ${key} cannot be changed: ${fixed}`);
+    }
+    const bounded = BOUNDED_RDKAFKA_SETTINGS[key];
+    if (
+      bounded !== undefined &&
+      !(/^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= bounded.max)
+    ) {
+      throw new RdkafkaSettingError(
+        `--rdkafka-setting ${key}=${value}: give a whole number from 1 to ${bounded.max}; ${bounded.why}`,
+      );
+    }
+    settings[key] = value;
+  }
+  return settings;
+}
+
+/**
+ * Makes (without connecting) a librdkafka producer with the shipper's settings and `extra`, so that a name
+ * or value librdkafka does not know is refused before anything is read. Nothing to check without librdkafka.
+ */
+export function checkRdkafkaSettings(extra: Record<string, string>): void {
+  if (Object.keys(extra).length === 0) return;
+  const loaded = loadRdkafka();
+  if (typeof loaded === 'string') return;
+  try {
+    new loaded.Producer({ ...rdkafkaSettings({ clientId: 'check' }, { brokers: [] })!, ...extra });
+  } catch (err) {
+    throw new RdkafkaSettingError(`--rdkafka-setting: ${(err as Error).message}`);
+  }
+}
+
+/**
  * A record's headers as librdkafka takes them: one single-name object per header (a header with several
  * values gives one per value), every value as its bytes. The binding copies a Buffer's bytes as they are,
  * where a string would be converted to UTF-8 on every record: the same bytes either way. Made once per run
@@ -472,6 +563,11 @@ export class RdkafkaProducer implements ShipProducer {
     private readonly kafka: RdkafkaModule,
     private readonly settings: Record<string, string | number | boolean>,
   ) {}
+
+  /** The same producer (not connected yet) with `extra` (parseRdkafkaSettings) added to its settings. */
+  withSettings(extra: Record<string, string>): RdkafkaProducer {
+    return new RdkafkaProducer(this.config, this.kafka, { ...this.settings, ...extra });
+  }
 
   async connect(): Promise<void> {
     const client = new this.kafka.Producer({ ...this.settings });
@@ -757,7 +853,19 @@ const fallback = (config: PipelineConfig, note: string) => ({ producer: new Kafk
 export async function shipProducer(
   config: PipelineConfig,
   wanted?: ShipClientName,
+  extraSettings: Record<string, string> = {},
 ): Promise<{ producer: ShipProducer; note?: string }> {
+  if (Object.keys(extraSettings).length > 0) {
+    const chosen = await shipProducer(config, wanted);
+    if (chosen.producer.name !== 'rdkafka') {
+      throw new RdkafkaSettingError(
+        `--rdkafka-setting applies to librdkafka, and this run ships with ${chosen.producer.name}` +
+          (chosen.note ? `: ${chosen.note}` : ''),
+      );
+    }
+    const rdkafka = chosen.producer as RdkafkaProducer;
+    return { producer: rdkafka.withSettings(extraSettings) };
+  }
   if (wanted === 'kafkajs') return { producer: new KafkajsProducer(config) };
   if (wanted === undefined && config.connection.auth === 'iam')
     return { producer: new KafkajsProducer(config) };

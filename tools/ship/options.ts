@@ -3,7 +3,13 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { compileLogFormat, LogFormatError, type CompiledLogFormat } from '../../shared/nginx/log-format';
 import { expandPattern, hasWildcard } from './glob';
-import { SHIP_CLIENTS, type ShipClientName } from './kafka-clients';
+import {
+  checkRdkafkaSettings,
+  parseRdkafkaSettings,
+  RdkafkaSettingError,
+  SHIP_CLIENTS,
+  type ShipClientName,
+} from './kafka-clients';
 
 export const USAGE = `usage: nginx-kafka-ship <file|glob>... [options]    (npm run ship -- <file|glob>... [options])
 
@@ -20,6 +26,10 @@ lines that are not in the log format to the dead-letter topic (KAFKA_DLQ_TOPIC).
                              also TLS and SCRAM), kafkajs (the fallback; also TLS, SCRAM and MSK IAM,
                              the default with KAFKA_AUTH=iam) or platformatic (@platformatic/kafka,
                              plaintext brokers, Node.js 20.19.4+)
+      --rdkafka-setting <key=value>
+                             a librdkafka setting for the rdkafka client, repeatable (e.g.
+                             compression.type=lz4 on a real network); acks, idempotence, delivery reports
+                             and brokers stay the shipper's, max.in.flight at most 5
       --checkpoint-file <p>  remember what the broker acknowledged; a rerun resumes there
       --batch-size <lines>   lines per batch (default 1000)
       --batch-ms <ms>        send a batch at the latest this long after its first line (default 200)
@@ -40,6 +50,8 @@ export interface ShipCommand {
   to: URL | undefined;
   /** The Kafka client; unset: rdkafka where installed, else kafkajs (kafka-clients.ts, shipProducer). */
   client: ShipClientName | undefined;
+  /** `--rdkafka-setting`s, added to the librdkafka producer's settings (kafka-clients.ts). */
+  rdkafkaSettings: Record<string, string>;
   checkpointFile: string | undefined;
   batchSize: number;
   batchMs: number;
@@ -68,6 +80,7 @@ export function parseShipArgs(argv: string[]): ShipCommand {
         'format-file': { type: 'string' },
         to: { type: 'string' },
         client: { type: 'string' },
+        'rdkafka-setting': { type: 'string', multiple: true },
         'checkpoint-file': { type: 'string' },
         'batch-size': { type: 'string' },
         'batch-ms': { type: 'string' },
@@ -85,6 +98,7 @@ export function parseShipArgs(argv: string[]): ShipCommand {
     follow: values.follow ?? false,
     to: undefined,
     client: undefined,
+    rdkafkaSettings: {},
     checkpointFile: values['checkpoint-file'],
     batchSize: 1000,
     batchMs: 200,
@@ -139,6 +153,21 @@ export function parseShipArgs(argv: string[]): ShipCommand {
     throw new UsageError(`--client ${JSON.stringify(client)}: choose one of ${SHIP_CLIENTS.join(', ')}`);
   }
 
+  let rdkafkaSettings: Record<string, string> = {};
+  if (values['rdkafka-setting'] !== undefined) {
+    if (to !== undefined) throw new UsageError('--rdkafka-setting applies to Kafka; --to sends through HTTP');
+    if (client !== undefined && client !== 'rdkafka') {
+      throw new UsageError(`--rdkafka-setting applies to --client rdkafka, not ${client}`);
+    }
+    try {
+      rdkafkaSettings = parseRdkafkaSettings(values['rdkafka-setting']);
+      checkRdkafkaSettings(rdkafkaSettings);
+    } catch (err) {
+      if (err instanceof RdkafkaSettingError) throw new UsageError(err.message);
+      throw err;
+    }
+  }
+
   const files: string[] = [];
   for (const pattern of positionals) {
     const matched = expandPattern(pattern);
@@ -153,6 +182,7 @@ export function parseShipArgs(argv: string[]): ShipCommand {
     format,
     to,
     client,
+    rdkafkaSettings,
     checkpointFile: values['checkpoint-file'],
     batchSize: positiveInteger('batch-size', values['batch-size'], 1000, 100000),
     batchMs: positiveInteger('batch-ms', values['batch-ms'], 200, 600000),

@@ -7,7 +7,7 @@ import { createKafka } from '../../shared/kafka/client';
 import { logger } from '../../shared/log';
 import type { CompiledLogFormat } from '../../shared/nginx/log-format';
 import type { EncodedBatch, LineGroup, SendCounts } from './encoded-batch';
-import { shipProducer, type ShipClientName, type ShipProducer } from './kafka-clients';
+import { RdkafkaSettingError, shipProducer, type ShipClientName, type ShipProducer } from './kafka-clients';
 import { InlineEncoder, ParseWorker, type BatchEncoder } from './parse-thread';
 import { ShipError } from './shipper';
 import { sendFor, type Send } from './signed-request';
@@ -43,6 +43,8 @@ export class KafkaSink implements Sink {
     private readonly format: CompiledLogFormat,
     /** `--client`; unset: rdkafka where it is installed (kafka-clients.ts, shipProducer). */
     private readonly client?: ShipClientName,
+    /** `--rdkafka-setting`s (librdkafka only). */
+    private readonly rdkafkaSettings: Record<string, string> = {},
   ) {
     this.target = `Kafka ${config.brokers.join(',')} topic ${config.topic}`;
   }
@@ -72,7 +74,14 @@ export class KafkaSink implements Sink {
     } finally {
       await admin.disconnect();
     }
-    const { producer, note } = await shipProducer(this.config, this.client);
+    let chosen;
+    try {
+      chosen = await shipProducer(this.config, this.client, this.rdkafkaSettings);
+    } catch (err) {
+      if (err instanceof RdkafkaSettingError) throw new StartError(err.message);
+      throw err;
+    }
+    const { producer, note } = chosen;
     if (note) logger.warn('ship.client', { client: producer.name, note });
     this.producer = producer;
     await producer.connect();

@@ -4,7 +4,9 @@ import { loadConfig } from '../../../../shared/config';
 import { KeyHashPartitioner } from '../../../../shared/kafka/partitioner';
 import { keyPartition } from '../../../../shared/kafka/partitioner';
 import {
+  checkRdkafkaSettings,
   loadRdkafka,
+  parseRdkafkaSettings,
   RDKAFKA_QUEUE,
   rdkafkaHeaders,
   rdkafkaSettings,
@@ -42,6 +44,16 @@ describe('shipProducer', () => {
   it('gives kafkajs when it is named', async () => {
     expect((await shipProducer(plain, 'kafkajs')).producer.name).toBe('kafkajs');
   });
+
+  it('refuses --rdkafka-setting when the run would ship through another client', async () => {
+    await expect(shipProducer(iam, undefined, { 'linger.ms': '5' })).rejects.toThrow(
+      '--rdkafka-setting applies to librdkafka, and this run ships with kafkajs',
+    );
+    if (built) {
+      const { producer } = await shipProducer(plain, 'rdkafka', { 'linger.ms': '5' });
+      expect(producer.name).toBe('rdkafka');
+    }
+  });
 });
 
 describe('keyPartition', () => {
@@ -67,6 +79,49 @@ describe('keyPartition', () => {
     // Utils.murmur2 of "21" is -973932308 and of "foobar" -790332482 (Kafka's UtilsTest).
     expect(keyPartition(Buffer.from('21'), 3)).toBe((-973932308 & 0x7fffffff) % 3);
     expect(keyPartition(Buffer.from('foobar'), 3)).toBe((-790332482 & 0x7fffffff) % 3);
+  });
+});
+
+describe('parseRdkafkaSettings', () => {
+  it('reads key=value texts, the value trimmed and kept as text, the last of a key winning', () => {
+    expect(
+      parseRdkafkaSettings(['compression.type=lz4', 'linger.ms = 5', 'ssl.key.password=a=b', 'linger.ms=10']),
+    ).toEqual({ 'compression.type': 'lz4', 'linger.ms': '10', 'ssl.key.password': 'a=b' });
+    expect(parseRdkafkaSettings([])).toEqual({});
+  });
+
+  it('refuses a text that is not key=value', () => {
+    expect(() => parseRdkafkaSettings(['lz4'])).toThrow('is not key=value');
+    expect(() => parseRdkafkaSettings(['=lz4'])).toThrow('is not key=value');
+  });
+
+  it.each([
+    ['acks=1', 'acks=all'],
+    ['request.required.acks=0', 'acks=all'],
+    ['enable.idempotence=false', 'idempotent producer'],
+    ['enable.gapless.guarantee=false', 'gap'],
+    ['bootstrap.servers=x:9092', 'KAFKA_BROKERS'],
+    ['delivery.report.only.error=false', 'delivery reports'],
+    ['dr_cb=false', 'delivery reports'],
+  ])('refuses %s, which the guarantees rest on', (text, why) => {
+    expect(() => parseRdkafkaSettings([text])).toThrow(why);
+  });
+
+  it('refuses more than 5 requests in flight and a queue past the stated bound', () => {
+    expect(parseRdkafkaSettings(['max.in.flight=5'])).toEqual({ 'max.in.flight': '5' });
+    expect(() => parseRdkafkaSettings(['max.in.flight=6'])).toThrow('from 1 to 5');
+    expect(() => parseRdkafkaSettings(['max.in.flight.requests.per.connection=0'])).toThrow('from 1 to 5');
+    expect(() => parseRdkafkaSettings([`queue.buffering.max.kbytes=${RDKAFKA_QUEUE.kbytes + 1}`])).toThrow(
+      "the shipper's memory bound",
+    );
+    expect(() => parseRdkafkaSettings(['queue.buffering.max.messages=lots'])).toThrow('whole number');
+  });
+
+  const built = typeof loadRdkafka() !== 'string';
+  (built ? it : it.skip)('has librdkafka refuse a name or value it does not know', () => {
+    expect(() => checkRdkafkaSettings({ 'compression.type': 'lz4' })).not.toThrow();
+    expect(() => checkRdkafkaSettings({ 'no.such.setting': '1' })).toThrow('no.such.setting');
+    expect(() => checkRdkafkaSettings({ 'compression.type': 'zip' })).toThrow('Invalid value');
   });
 });
 

@@ -91,4 +91,23 @@ describe('parseShipArgs', () => {
     expect(refusal([join(dir, 'none-*.log')])).toContain('no file matches');
     expect(refusal([log, '--format', '${remote_addr'])).toContain('column 1');
   });
+
+  it('takes --rdkafka-setting key=value, repeated, for librdkafka only', () => {
+    const command = parseShipArgs([
+      log,
+      '--rdkafka-setting',
+      'compression.type=lz4',
+      '--rdkafka-setting',
+      'max.in.flight=5',
+    ]);
+    expect(command.rdkafkaSettings).toEqual({ 'compression.type': 'lz4', 'max.in.flight': '5' });
+    expect(parseShipArgs([log]).rdkafkaSettings).toEqual({});
+    expect(refusal([log, '--client', 'kafkajs', '--rdkafka-setting', 'linger.ms=5'])).toContain(
+      'applies to --client rdkafka, not kafkajs',
+    );
+    expect(refusal([log, '--to', 'http://x/ingest', '--rdkafka-setting', 'linger.ms=5'])).toContain(
+      '--to sends through HTTP',
+    );
+    expect(refusal([log, '--rdkafka-setting', 'acks=1'])).toContain('acks cannot be changed');
+  });
 });
