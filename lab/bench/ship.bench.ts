@@ -20,6 +20,7 @@ import { splitBrokers } from '../../shared/config';
 import { createKafka } from '../../shared/kafka/client';
 import type { Benchmark } from './run';
 import { RDKAFKA_IN_FLIGHT, SHIP_CLIENTS, type ShipClientName } from '../../tools/ship/kafka-clients';
+import { SHIPPER_NODE_FLAGS } from '../../tools/ship/node-flags';
 import { count, loadAverage, measureCommand, table, type ChildRun } from './lib';
 
 const AGENTS = [
@@ -137,11 +138,11 @@ const bench: Benchmark = {
           });
           const measured: Array<{ tool: string; run: ChildRun; topic: string }> = [];
           for (const client of clients) {
-            // As `npm run ship` and the bin's #! line run it: a young generation capped at 4 MiB per semi-space.
+            // As `npm run ship` and the bin's #! line run it (tools/ship/node-flags.ts).
             const run = await measureCommand(
               process.execPath,
               [
-                '--max-semi-space-size=4',
+                ...SHIPPER_NODE_FLAGS,
                 join(__dirname, '..', '..', 'tools', 'ship', 'cli.js'),
                 file,
                 '--client',
@@ -178,7 +179,7 @@ const bench: Benchmark = {
             const run = await measureCommand(
               process.execPath,
               [
-                '--max-semi-space-size=4',
+                ...SHIPPER_NODE_FLAGS,
                 join(__dirname, 'ship-client-ceiling.js'),
                 file,
                 String(lines),
