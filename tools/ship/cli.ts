@@ -8,8 +8,8 @@ import { logger } from '../../shared/log';
 import { CheckpointError } from './checkpoint';
 import { parseShipArgs, USAGE, UsageError, type ShipCommand } from './options';
 import { formatSummary, Progress } from './progress';
-import { ShipError, Shipper } from './shipper';
-import { HttpSink, KafkaSink, StartError, type Sink } from './sinks';
+import { Shipper } from './shipper';
+import { HttpSink, KafkaSink, ShipError, StartError, type Sink } from './sinks';
 
 async function ship(command: ShipCommand): Promise<number> {
   const config = loadConfig();

@@ -8,7 +8,7 @@
 import { logger } from '../../shared/log';
 import { loadCheckpoint, saveCheckpoint, type CheckpointEntry } from './checkpoint';
 import { FileReader, findCopy, findRenamed, identityOf, sameIdentity, type ReadLine } from './file-reader';
-import type { LineGroup, Prepared, SendCounts, Sink } from './sinks';
+import { ShipError, type LineGroup, type Prepared, type SendCounts, type Sink } from './sinks';
 
 export interface ShipperOptions {
   files: string[];
@@ -60,8 +60,6 @@ interface InFlight {
   /** The delivery resolved with the broker's acknowledgement. */
   acknowledged: boolean;
 }
-
-export class ShipError extends Error {}
 
 export class Shipper {
   readonly stats: ShipStats;

@@ -9,7 +9,6 @@ import type { CompiledLogFormat } from '../../shared/nginx/log-format';
 import type { EncodedBatch, LineGroup, SendCounts } from './encoded-batch';
 import { RdkafkaSettingError, shipProducer, type ShipClientName, type ShipProducer } from './kafka-clients';
 import { InlineEncoder, ParseWorker, type BatchEncoder } from './parse-thread';
-import { ShipError } from './shipper';
 import { sendFor, type Send } from './signed-request';
 
 export { positionOf, type LineGroup, type SendCounts } from './encoded-batch';
@@ -31,7 +30,11 @@ export interface Sink {
   stop(): Promise<void>;
 }
 
+/** At start: the broker or endpoint does not answer, or lacks what the shipper needs (topics, settings). */
 export class StartError extends Error {}
+
+/** A file cannot be read, or the broker or endpoint refused a batch, while shipping. */
+export class ShipError extends Error {}
 
 export class KafkaSink implements Sink {
   readonly target: string;
