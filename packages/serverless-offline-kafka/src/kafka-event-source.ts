@@ -75,6 +75,11 @@ export class KafkaEventSource implements PollerHost {
   private rejoining: Promise<void> | undefined;
   /** From a rejoin's leave to the next join: kafkajs has no group to pause partitions in. */
   private outOfGroup = false;
+  /**
+   * kafkajs crashed and restarts the consumer itself (a new join, which finds the coordinator afresh). A stop
+   * while that restart is joining would not reach it, and the restart would go on beside a second run.
+   */
+  private restartingItself = false;
   /** Rejoins this source asked for because commits stalled. */
   rejoinsForCommits = 0;
 
@@ -127,11 +132,15 @@ export class KafkaEventSource implements PollerHost {
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.joins++;
       this.outOfGroup = false;
+      this.restartingItself = false;
       const partitions = [...(payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
       this.onAssignment(partitions);
       this.log.notice(
         `${this.label} joined group ${consumerGroupId}: ${topic} partitions [${partitions.join(', ')}]`,
       );
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.restartingItself = payload.restart;
     });
     // Batches that held only control records or aborted transactions never reach eachBatch.
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
@@ -282,13 +291,14 @@ export class KafkaEventSource implements PollerHost {
 
   /**
    * Leaves the group and joins it again, which finds the group's coordinator afresh: unless a join completed
-   * since the stalled commit began (kafkajs rejoined on its own), or this join was rejoined already. The
+   * since the stalled commit began (kafkajs rejoined on its own), kafkajs is restarting the consumer after a
+   * crash, or this join was rejoined already. The
    * pollers stop as at a new generation: an invocation in flight finishes, and what was not committed is
    * delivered again to whichever member the new generation gives the partition.
    */
   private rejoin(joinsSeen: number, why: string): void {
     const consumer = this.consumer;
-    if (!consumer || this.stopping || this.rejoining) return;
+    if (!consumer || this.stopping || this.rejoining || this.restartingItself) return;
     if (this.joins !== joinsSeen || this.rejoinedAfterJoin === joinsSeen) return;
     this.rejoinedAfterJoin = joinsSeen;
     this.rejoinsForCommits++;

@@ -20,7 +20,11 @@ const TOPIC = 'logs';
  * the next run's join finds the coordinator afresh.
  */
 class StaleCoordinatorConsumer {
-  readonly events = { GROUP_JOIN: 'consumer.group_join', END_BATCH_PROCESS: 'consumer.end_batch_process' };
+  readonly events = {
+    GROUP_JOIN: 'consumer.group_join',
+    END_BATCH_PROCESS: 'consumer.end_batch_process',
+    CRASH: 'consumer.crash',
+  };
   private readonly emitter = new EventEmitter();
   config: ConsumerRunConfig | undefined;
   stale = true;
@@ -44,11 +48,21 @@ class StaleCoordinatorConsumer {
   join(): void {
     this.emitter.emit(this.events.GROUP_JOIN, { payload: { memberAssignment: { [TOPIC]: [0] } } });
   }
+  /**
+   * kafkajs's crash, after which it restarts the consumer itself; a commit still waiting is answered with
+   * nothing at its next try (answerWaiting), as a stopped runner does.
+   */
+  crash(): void {
+    this.emitter.emit(this.events.CRASH, { payload: { error: new Error('crash'), restart: true } });
+  }
+  answerWaiting(): void {
+    for (const answer of this.unanswered.splice(0)) answer();
+  }
   async stop(): Promise<void> {
     this.stops++;
     this.config = undefined;
     this.stale = false;
-    for (const answer of this.unanswered.splice(0)) answer();
+    this.answerWaiting();
   }
   async disconnect(): Promise<void> {
     await this.stop();
@@ -137,7 +151,10 @@ describe('a commit that stalls', () => {
     }
   });
 
-  it('does not when the group was joined again meanwhile (kafkajs rejoined on its own)', async () => {
+  it.each([
+    ['the group was joined again meanwhile (kafkajs rejoined on its own)', 'join'],
+    ['kafkajs crashed and restarts the consumer itself', 'crash'],
+  ] as const)('does not when %s', async (_, meanwhile) => {
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     const consumer = new StaleCoordinatorConsumer();
     const invoked: string[] = [];
@@ -147,13 +164,14 @@ describe('a commit that stalls', () => {
       await consumer.deliver([0, 1, 2, 3, 4]);
       await jest.advanceTimersByTimeAsync(50);
       expect(invoked).toHaveLength(5);
-      consumer.join();
+      consumer[meanwhile]();
       await jest.advanceTimersByTimeAsync(1000);
       expect(consumer.runs).toBe(1);
       expect(consumer.stops).toBe(0);
       expect(s.rejoinsForCommits).toBe(0);
     } finally {
       jest.useRealTimers();
+      consumer.answerWaiting();
       await s.stop();
     }
   });
