@@ -44,12 +44,13 @@ export interface SourceOptions extends Omit<FailureDestinationOptions, 'retryBas
 const FETCH_WAIT_MAX_MS = 100;
 
 /**
- * How long a commit may stay unanswered before the consumer leaves and joins its group again. kafkajs 2.2.4
- * sends commits to the coordinator broker its offset manager was given at the last completed join, finds that
- * broker again only by its node id, and retries a refused commit there for about a minute. When the group's
- * coordinator moves to another broker without a completed rejoin (a rejoin whose JoinGroup or SyncGroup
- * failed leaves heartbeats on the new coordinator and commits on the old one), every commit is refused with
- * "not the correct coordinator" until the group is joined again; joining asks the cluster for the
+ * How long a commit may stay unanswered, or commits be refused, before the consumer leaves and joins its
+ * group again. kafkajs 2.2.4 sends commits to the coordinator broker its offset manager was given at the
+ * last completed join and finds that broker again only by its node id. When the group's coordinator moves
+ * without a completed rejoin (a rejoin whose JoinGroup or SyncGroup failed leaves heartbeats on the new
+ * coordinator and commits on the old one), commits are refused until the group is joined again: at once
+ * ("Broker N not found in the cached metadata") while the old broker is down, and after about a minute of
+ * kafkajs's own retries ("not the correct coordinator") once it is back. Joining asks the cluster for the
  * coordinator afresh. A healthy commit takes milliseconds; kafkajs's own rejoin after a move (a heartbeat
  * refused) takes a few seconds.
  */
@@ -73,6 +74,8 @@ export class KafkaEventSource implements PollerHost {
   private joins = 0;
   private rejoinedAfterJoin = -1;
   private rejoining: Promise<void> | undefined;
+  /** When the commits refused since the last accepted one (or the last join) began to be refused. */
+  private refusedSince: number | undefined;
   /** From a rejoin's leave to the next join: kafkajs has no group to pause partitions in. */
   private outOfGroup = false;
   /**
@@ -131,6 +134,7 @@ export class KafkaEventSource implements PollerHost {
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.joins++;
+      this.refusedSince = undefined;
       this.outOfGroup = false;
       this.restartingItself = false;
       const partitions = [...(payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
@@ -268,22 +272,31 @@ export class KafkaEventSource implements PollerHost {
     this.consumer?.resume([{ topic: this.definition.topic, partitions: [partition] }]);
   }
 
-  /** Commits for a poller; a commit unanswered for commitStallMs makes the consumer rejoin its group. */
+  /**
+   * Commits for a poller. A commit unanswered for commitStallMs, or commits refused for that long (none
+   * accepted in between), make the consumer rejoin its group.
+   */
   async commit(partition: number, offset: number): Promise<void> {
     const consumer = this.consumer;
     if (!consumer) throw new Error('the consumer is stopped');
     const { topic } = this.definition;
     const joins = this.joins;
+    const what = `${topic}-${partition}@${offset}`;
     const stall = setTimeout(
-      () =>
-        this.rejoin(
-          joins,
-          `a commit of ${topic}-${partition}@${offset} unanswered for ${this.commitStallMs / 1000} s`,
-        ),
+      () => this.rejoin(joins, `a commit of ${what} unanswered for ${this.commitStallMs / 1000} s`),
       this.commitStallMs,
     );
     try {
       await consumer.commitOffsets([{ topic, partition, offset: String(offset) }]);
+      this.refusedSince = undefined;
+    } catch (err) {
+      const now = Date.now();
+      this.refusedSince ??= now;
+      if (now - this.refusedSince >= this.commitStallMs) {
+        const seconds = ((now - this.refusedSince) / 1000).toFixed(1);
+        this.rejoin(joins, `commits refused for ${seconds} s (${what}: ${(err as Error).message})`);
+      }
+      throw err;
     } finally {
       clearTimeout(stall);
     }

@@ -28,6 +28,8 @@ class StaleCoordinatorConsumer {
   private readonly emitter = new EventEmitter();
   config: ConsumerRunConfig | undefined;
   stale = true;
+  /** How a stale commit is answered: not at all, or refused at once (the old coordinator's broker is down). */
+  staleCommits: 'unanswered' | 'refused' = 'unanswered';
   runs = 0;
   stops = 0;
   readonly committed: Array<{ partition: number; offset: string }> = [];
@@ -69,6 +71,8 @@ class StaleCoordinatorConsumer {
   }
   commitOffsets(offsets: Array<{ partition: number; offset: string }>): Promise<void> {
     if (!this.config) return Promise.reject(new Error('Consumer group was not initialized'));
+    if (this.stale && this.staleCommits === 'refused')
+      return Promise.reject(new Error('Broker 3 not found in the cached metadata'));
     if (this.stale) return new Promise((resolve) => this.unanswered.push(resolve));
     this.committed.push(...offsets.map(({ partition, offset }) => ({ partition, offset })));
     return Promise.resolve();
@@ -126,30 +130,41 @@ function source(consumer: StaleCoordinatorConsumer, invoked: string[], warnings:
   );
 }
 
-describe('a commit that stalls', () => {
-  it('makes the consumer leave and join its group again, after which the redelivered records are committed', async () => {
-    const consumer = new StaleCoordinatorConsumer();
-    const invoked: string[] = [];
-    const warnings: string[] = [];
-    const s = source(consumer, invoked, warnings);
-    await s.start();
-    try {
-      await consumer.deliver([0, 1, 2, 3, 4]);
-      await waitFor(() => consumer.runs === 2, 'the consumer to join its group again');
-      expect(consumer.stops).toBe(1);
-      expect(consumer.committed).toEqual([]);
-      expect(warnings.join('\n')).toMatch(/logs-0@5 unanswered for 0.2 s: rejoining group group/);
+describe('commits that stall', () => {
+  it.each([
+    ['a commit unanswered', 'unanswered', /logs-0@5 unanswered for 0.2 s: rejoining group group/],
+    [
+      'commits refused',
+      'refused',
+      /commits refused for 0\.\d s \(logs-0@5: Broker 3 not found.*: rejoining group group/,
+    ],
+  ] as const)(
+    '%s for commitStallMs make the consumer leave and join its group again, after which the redelivered records are committed',
+    async (_, staleCommits, warning) => {
+      const consumer = new StaleCoordinatorConsumer();
+      consumer.staleCommits = staleCommits;
+      const invoked: string[] = [];
+      const warnings: string[] = [];
+      const s = source(consumer, invoked, warnings);
+      await s.start();
+      try {
+        await consumer.deliver([0, 1, 2, 3, 4]);
+        await waitFor(() => consumer.runs === 2, 'the consumer to join its group again');
+        expect(consumer.stops).toBe(1);
+        expect(consumer.committed).toEqual([]);
+        expect(warnings.join('\n')).toMatch(warning);
 
-      // The new generation fetches again from the group's committed offset: the batch comes again.
-      await consumer.deliver([0, 1, 2, 3, 4]);
-      await waitFor(() => consumer.committed.length > 0, 'the commit after the rejoin');
-      expect(consumer.committed).toEqual([{ partition: 0, offset: '5' }]);
-      expect(invoked).toEqual(['0', '1', '2', '3', '4', '0', '1', '2', '3', '4']);
-      expect(s.rejoinsForCommits).toBe(1);
-    } finally {
-      await s.stop();
-    }
-  });
+        // The new generation fetches again from the group's committed offset: the batch comes again.
+        await consumer.deliver([0, 1, 2, 3, 4]);
+        await waitFor(() => consumer.committed.length > 0, 'the commit after the rejoin');
+        expect(consumer.committed).toEqual([{ partition: 0, offset: '5' }]);
+        expect(invoked).toEqual(['0', '1', '2', '3', '4', '0', '1', '2', '3', '4']);
+        expect(s.rejoinsForCommits).toBe(1);
+      } finally {
+        await s.stop();
+      }
+    },
+  );
 
   it.each([
     ['the group was joined again meanwhile (kafkajs rejoined on its own)', 'join'],
