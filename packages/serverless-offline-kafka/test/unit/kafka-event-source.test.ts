@@ -1,9 +1,9 @@
 /**
- * The event source's answer to commits that stall: kafkajs 2.2.4 keeps sending them to the coordinator of
- * the last completed join, so after the group's coordinator moved without a completed rejoin every commit
- * goes unanswered (refused and retried inside kafkajs) until the group is joined again. Here a stand-in
- * consumer behaves that way; the integration against a real cluster whose coordinator moves is
- * test/cluster/coordinator-move.test.ts at the repository's root.
+ * The event source's answer to commits that stall or are refused: kafkajs 2.2.4 keeps sending them to the
+ * coordinator of the last completed join, so after the group's coordinator moved without a completed rejoin
+ * every commit is refused at once (the old broker down) or goes unanswered (refused and retried inside
+ * kafkajs) until the group is joined again. Here a stand-in consumer behaves that way; the test against a
+ * real cluster whose coordinator moves is test/cluster/coordinator-move.test.ts at the repository's root.
  */
 import { EventEmitter } from 'node:events';
 import type { ConsumerRunConfig, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
@@ -15,9 +15,9 @@ import { waitFor } from '../helpers/wait';
 const TOPIC = 'logs';
 
 /**
- * As kafkajs's consumer: joins on run(), and while `stale` its commits go unanswered; stop() ends the run,
- * which answers a commit still waiting with nothing (kafkajs's runner returns once it is not running), and
- * the next run's join finds the coordinator afresh.
+ * As kafkajs's consumer: joins on run(), and while `stale` its commits go unanswered or are refused; stop()
+ * ends the run, which answers a commit still waiting with nothing (kafkajs's runner returns once it is not
+ * running), and the next run's join finds the coordinator afresh.
  */
 class StaleCoordinatorConsumer {
   readonly events = {
