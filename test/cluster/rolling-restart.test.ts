@@ -108,6 +108,7 @@ it('a rolling restart of all three brokers under steady traffic loses nothing an
       handled: handled.length,
       handledDistinct: handledTally.distinct.size,
       handledDuplicates: handledTally.duplicates,
+      rejoinsForCommits: source.rejoinsForCommits,
     };
     console.log(`rolling restart counts: ${JSON.stringify(counts)}`);
 

@@ -235,9 +235,16 @@ const quiet: SourceLog = {
 
 /**
  * A function subscribed to the topic in a consumer group through the local event source; every sequence
- * number it is handed goes into `handled`. The caller starts and stops it.
+ * number it is handed goes into `handled`. The caller starts and stops it. Its log keeps only warnings and
+ * errors (sourceWarnings) unless the caller passes one.
  */
-export function subscribe(topic: string, group: string, key: string, handled: number[]): KafkaEventSource {
+export function subscribe(
+  topic: string,
+  group: string,
+  key: string,
+  handled: number[],
+  log: SourceLog = quiet,
+): KafkaEventSource {
   const definition = parseKafkaEventDefinition(
     key,
     'msk',
@@ -252,7 +259,7 @@ export function subscribe(topic: string, group: string, key: string, handled: nu
       for (const r of deliveredRecords(event as MSKEvent))
         handled.push(sequenceOf(decodeRecordValue(r.value!)));
     },
-    quiet,
+    log,
   );
 }
 

@@ -3,7 +3,8 @@
  * fetches the topic and hands each assigned partition's records to its own poller (partition-poller.ts),
  * which batches, invokes and commits; records given up go to the failure destination
  * (failure-destination.ts). This file is the consumer: the group, assignments and starting positions,
- * pausing and commits on the pollers' behalf, the invocation itself, and the stop.
+ * pausing and commits on the pollers' behalf (and a rejoin when they stall), the invocation itself, and the
+ * stop.
  */
 import type { MSKRecord } from 'aws-lambda';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
@@ -32,6 +33,8 @@ export interface SourceOptions extends Omit<FailureDestinationOptions, 'retryBas
   maxBufferedBytes?: number;
   /** Most bytes one fetch brings for one partition (1 MiB). */
   fetchBytesPerPartition?: number;
+  /** How long a commit may stay unanswered before the consumer rejoins its group (COMMIT_STALL_MS). */
+  commitStallMs?: number;
 }
 
 /**
@@ -39,6 +42,19 @@ export interface SourceOptions extends Omit<FailureDestinationOptions, 'retryBas
  * fetch's worth) were delivered at 18,000 records/s by the package's benchmark, most of it spent asleep.
  */
 const FETCH_WAIT_MAX_MS = 100;
+
+/**
+ * How long a commit may stay unanswered, or commits be refused, before the consumer leaves and joins its
+ * group again. kafkajs 2.2.4 sends commits to the coordinator broker its offset manager was given at the
+ * last completed join and finds that broker again only by its node id. When the group's coordinator moves
+ * without a completed rejoin (a rejoin whose JoinGroup or SyncGroup failed leaves heartbeats on the new
+ * coordinator and commits on the old one), commits are refused until the group is joined again: at once
+ * ("Broker N not found in the cached metadata") while the old broker is down, and after about a minute of
+ * kafkajs's own retries ("not the correct coordinator") once it is back. Joining asks the cluster for the
+ * coordinator afresh. A healthy commit takes milliseconds; kafkajs's own rejoin after a move (a heartbeat
+ * refused) takes a few seconds.
+ */
+export const COMMIT_STALL_MS = 10000;
 
 export class KafkaEventSource implements PollerHost {
   private consumer: Consumer | undefined;
@@ -50,9 +66,25 @@ export class KafkaEventSource implements PollerHost {
   /** Starting positions applied, to be recorded for the group once the consumer runs. */
   private startCommits: Array<{ partition: number; offset: number }> = [];
   readonly retryBaseDelayMs: number;
+  private readonly commitStallMs: number;
   /** What one partition may hold before its fetching pauses (see flow-bound.ts). */
   readonly bound: FlowBound;
   private readonly bootstrap: string;
+  /** Completed joins of the group (GROUP_JOIN events): a rejoin is asked for once per join at most. */
+  private joins = 0;
+  private rejoinedAfterJoin = -1;
+  private rejoining: Promise<void> | undefined;
+  /** When the commits refused since the last accepted one (or the last join) began to be refused. */
+  private refusedSince: number | undefined;
+  /** From a rejoin's leave to the next join: kafkajs has no group to pause partitions in. */
+  private outOfGroup = false;
+  /**
+   * kafkajs crashed and restarts the consumer itself (a new join, which finds the coordinator afresh). A stop
+   * while that restart is joining would not reach it, and the restart would go on beside a second run.
+   */
+  private restartingItself = false;
+  /** Rejoins this source asked for because commits stalled. */
+  rejoinsForCommits = 0;
 
   constructor(
     readonly definition: KafkaEventDefinition,
@@ -64,6 +96,7 @@ export class KafkaEventSource implements PollerHost {
   ) {
     this.bootstrap = bootstrapServers.join(',');
     this.retryBaseDelayMs = options.retryBaseDelayMs ?? 1000;
+    this.commitStallMs = options.commitStallMs ?? COMMIT_STALL_MS;
     this.bound = flowBound(definition.batchSize, options);
     this.destination = new FailureDestination(definition, kafka, log, {
       ...options,
@@ -100,11 +133,18 @@ export class KafkaEventSource implements PollerHost {
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.joins++;
+      this.refusedSince = undefined;
+      this.outOfGroup = false;
+      this.restartingItself = false;
       const partitions = [...(payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
       this.onAssignment(partitions);
       this.log.notice(
         `${this.label} joined group ${consumerGroupId}: ${topic} partitions [${partitions.join(', ')}]`,
       );
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.restartingItself = payload.restart;
     });
     // Batches that held only control records or aborted transactions never reach eachBatch.
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
@@ -114,12 +154,7 @@ export class KafkaEventSource implements PollerHost {
     });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: startingPosition !== 'LATEST' });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: true,
-      partitionsConsumedConcurrently: 1,
-      eachBatch: async (payload) => this.onBatch(payload),
-    });
+    await this.run(consumer);
     // Recorded for the group at once (kafkajs commits only once running), so a restart before the first
     // record resumes from the same position rather than applying LATEST or AT_TIMESTAMP again.
     const applied = this.startCommits;
@@ -136,6 +171,15 @@ export class KafkaEventSource implements PollerHost {
       `${this.label} consuming ${topic} as group ${consumerGroupId} (batchSize ${this.definition.batchSize}, ` +
         `window ${this.definition.maximumBatchingWindow} s)`,
     );
+  }
+
+  private run(consumer: Consumer): Promise<void> {
+    return consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: true,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async (payload) => this.onBatch(payload),
+    });
   }
 
   /**
@@ -217,17 +261,76 @@ export class KafkaEventSource implements PollerHost {
     return [...this.pollers.values()].map((p) => p.flow(paused.has(p.partition)));
   }
 
+  /** While the consumer rejoins it has no group to pause in; the next generation starts with none paused. */
   pausePartition(partition: number): void {
+    if (this.outOfGroup) return;
     this.consumer?.pause([{ topic: this.definition.topic, partitions: [partition] }]);
   }
 
   resumePartition(partition: number): void {
+    if (this.outOfGroup) return;
     this.consumer?.resume([{ topic: this.definition.topic, partitions: [partition] }]);
   }
 
+  /**
+   * Commits for a poller. A commit unanswered for commitStallMs, or commits refused for that long (none
+   * accepted in between), make the consumer rejoin its group.
+   */
   async commit(partition: number, offset: number): Promise<void> {
-    if (!this.consumer) throw new Error('the consumer is stopped');
-    await this.consumer.commitOffsets([{ topic: this.definition.topic, partition, offset: String(offset) }]);
+    const consumer = this.consumer;
+    if (!consumer) throw new Error('the consumer is stopped');
+    const { topic } = this.definition;
+    const joins = this.joins;
+    const what = `${topic}-${partition}@${offset}`;
+    const stall = setTimeout(
+      () => this.rejoin(joins, `a commit of ${what} unanswered for ${this.commitStallMs / 1000} s`),
+      this.commitStallMs,
+    );
+    try {
+      await consumer.commitOffsets([{ topic, partition, offset: String(offset) }]);
+      this.refusedSince = undefined;
+    } catch (err) {
+      const now = Date.now();
+      this.refusedSince ??= now;
+      if (now - this.refusedSince >= this.commitStallMs) {
+        const seconds = ((now - this.refusedSince) / 1000).toFixed(1);
+        this.rejoin(joins, `commits refused for ${seconds} s (${what}: ${(err as Error).message})`);
+      }
+      throw err;
+    } finally {
+      clearTimeout(stall);
+    }
+  }
+
+  /**
+   * Leaves the group and joins it again, which finds the group's coordinator afresh: unless a join completed
+   * since the stalled commit began (kafkajs rejoined on its own), kafkajs is restarting the consumer after a
+   * crash, or this join was rejoined already. The
+   * pollers stop as at a new generation: an invocation in flight finishes, and what was not committed is
+   * delivered again to whichever member the new generation gives the partition.
+   */
+  private rejoin(joinsSeen: number, why: string): void {
+    const consumer = this.consumer;
+    if (!consumer || this.stopping || this.rejoining || this.restartingItself) return;
+    if (this.joins !== joinsSeen || this.rejoinedAfterJoin === joinsSeen) return;
+    this.rejoinedAfterJoin = joinsSeen;
+    this.rejoinsForCommits++;
+    const { consumerGroupId } = this.definition;
+    this.log.warning(
+      `${this.label} ${why}: rejoining group ${consumerGroupId} to find its coordinator again`,
+    );
+    for (const poller of this.pollers.values()) poller.stop();
+    this.outOfGroup = true;
+    this.rejoining = (async () => {
+      await consumer.stop();
+      if (!this.stopping) await this.run(consumer);
+    })()
+      .catch((err: Error) =>
+        this.log.error(`${this.label} could not rejoin group ${consumerGroupId}: ${err.message}`),
+      )
+      .finally(() => {
+        this.rejoining = undefined;
+      });
   }
 
   /** One invocation, with the function's timeout; returns the error message, or undefined on success. */
@@ -268,6 +371,7 @@ export class KafkaEventSource implements PollerHost {
     const pollers = [...this.pollers.values()];
     for (const poller of pollers) poller.stop();
     await Promise.allSettled(pollers.map((p) => p.settled()));
+    await this.rejoining;
     const consumer = this.consumer;
     this.consumer = undefined;
     await consumer?.disconnect();
