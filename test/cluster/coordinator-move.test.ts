@@ -7,14 +7,14 @@
  * delivery allows) are counted.
  */
 import type { KafkaEventSource, SourceLog } from 'serverless-offline-kafka/event-source';
-import type { LineHandler } from '../../shared/ingest/line-handler';
 import { closeSharedAtomicProducer } from '../../shared/kafka/atomic-producer';
 import { disconnectSharedProducer } from '../../shared/kafka/producer';
 import { uniqueName, withAdmin } from '../helpers/kafka';
 import { waitFor } from '../helpers/wait';
 import { kafkaCli } from './environment';
 import {
-  clusterTopics,
+  ingestOnClusterTopics,
+  groupLag,
   healCluster,
   IngestLoad,
   missing,
@@ -59,24 +59,8 @@ async function coordinatorOf(groupId: string): Promise<{ node: number; isr: numb
   return { node: p.leader, isr: p.isr };
 }
 
-/** Records the group has not committed yet, summed over the topic's partitions. */
-async function lag(topic: string, groupId: string): Promise<number> {
-  return withAdmin(async (admin) => {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return ends.reduce((sum, end) => {
-      const at = committed!.partitions.find((p) => p.partition === end.partition);
-      return sum + Number(end.high) - Math.max(0, Number(at?.offset ?? 0));
-    }, 0);
-  });
-}
-
 it('commits reach the group coordinator again after it moved to another broker and its old broker came back', async () => {
-  const { topic, deadLetterTopic } = await clusterTopics('coordinator');
-  process.env.KAFKA_TOPIC = topic;
-  process.env.KAFKA_DLQ_TOPIC = deadLetterTopic;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { handler } = require('../../functions/ingest') as { handler: LineHandler };
+  const { topic, handler } = await ingestOnClusterTopics('coordinator');
 
   const joins: string[] = [];
   const warnings: string[] = [];
@@ -116,7 +100,7 @@ it('commits reach the group coordinator again after it moved to another broker a
     );
     let lastLag = -1;
     await waitFor(
-      async () => (lastLag = await lag(topic, group)) === 0,
+      async () => (lastLag = await groupLag(topic, group)) === 0,
       `the group to have no lag ${when}`,
       COMMITS_RESUME_WITHIN_MS,
       250,

@@ -4,14 +4,13 @@
  * stored record handled by each group; duplicates only as Lambda's at-least-once delivery allows, and counted.
  */
 import type { KafkaEventSource } from 'serverless-offline-kafka/event-source';
-import type { LineHandler } from '../../shared/ingest/line-handler';
 import { closeSharedAtomicProducer } from '../../shared/kafka/atomic-producer';
 import { disconnectSharedProducer } from '../../shared/kafka/producer';
 import { uniqueName } from '../helpers/kafka';
 import { waitFor } from '../helpers/wait';
 import { kafkaCli } from './environment';
 import {
-  clusterTopics,
+  ingestOnClusterTopics,
   copiesOfDuplicates,
   healCluster,
   IngestLoad,
@@ -40,11 +39,7 @@ function source(topic: string, group: string, key: string, handled: number[]): K
 }
 
 it('two consumer groups each handle every record while a partition leader is killed with -9', async () => {
-  const { topic, deadLetterTopic } = await clusterTopics('failover-source');
-  process.env.KAFKA_TOPIC = topic;
-  process.env.KAFKA_DLQ_TOPIC = deadLetterTopic;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { handler } = require('../../functions/ingest') as { handler: LineHandler };
+  const { topic, handler } = await ingestOnClusterTopics('failover-source');
 
   const alone: number[] = [];
   const sharedA: number[] = [];

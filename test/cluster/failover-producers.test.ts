@@ -8,14 +8,13 @@ import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nginxLines } from '../../lab/compare/records';
-import type { LineHandler } from '../../shared/ingest/line-handler';
 import { closeSharedAtomicProducer } from '../../shared/kafka/atomic-producer';
 import { disconnectSharedProducer } from '../../shared/kafka/producer';
 import { runShipper, waitForOutput } from '../helpers/ship';
 import { waitFor } from '../helpers/wait';
 import { kafkaCli } from './environment';
 import {
-  clusterTopics,
+  ingestOnClusterTopics,
   copiesOfDuplicates,
   IngestLoad,
   missing,
@@ -37,12 +36,7 @@ afterAll(async () => {
 });
 
 it('a partition leader killed with -9 under the shipper and concurrent ingest: every acknowledged line stored once', async () => {
-  const { topic, deadLetterTopic } = await clusterTopics('failover');
-  process.env.KAFKA_TOPIC = topic;
-  process.env.KAFKA_DLQ_TOPIC = deadLetterTopic;
-  // The function reads its configuration when loaded, as on Lambda.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { handler } = require('../../functions/ingest') as { handler: LineHandler };
+  const { topic, deadLetterTopic, handler } = await ingestOnClusterTopics('failover');
 
   const log = join(mkdtempSync(join(tmpdir(), 'cluster-ship-')), 'access.log');
   writeFileSync(log, '');

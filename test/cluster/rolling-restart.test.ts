@@ -5,14 +5,14 @@
  * the consumer handles every record and its group ends with no lag (no stuck consumer).
  */
 import type { KafkaEventSource } from 'serverless-offline-kafka/event-source';
-import type { LineHandler } from '../../shared/ingest/line-handler';
 import { closeSharedAtomicProducer } from '../../shared/kafka/atomic-producer';
 import { disconnectSharedProducer } from '../../shared/kafka/producer';
-import { uniqueName, withAdmin } from '../helpers/kafka';
+import { uniqueName } from '../helpers/kafka';
 import { waitFor } from '../helpers/wait';
 import { kafkaCli, NODES } from './environment';
 import {
-  clusterTopics,
+  ingestOnClusterTopics,
+  groupLag,
   copiesOfDuplicates,
   healCluster,
   IngestLoad,
@@ -34,24 +34,8 @@ afterAll(async () => {
   await closeSharedAtomicProducer();
 });
 
-/** Records the group has not committed yet, summed over the topic's partitions. */
-async function lag(topic: string, groupId: string): Promise<number> {
-  return withAdmin(async (admin) => {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return ends.reduce((sum, end) => {
-      const at = committed!.partitions.find((p) => p.partition === end.partition);
-      return sum + Number(end.high) - Math.max(0, Number(at?.offset ?? 0));
-    }, 0);
-  });
-}
-
 it('a rolling restart of all three brokers under steady traffic loses nothing and leaves no stuck consumer', async () => {
-  const { topic, deadLetterTopic } = await clusterTopics('rolling');
-  process.env.KAFKA_TOPIC = topic;
-  process.env.KAFKA_DLQ_TOPIC = deadLetterTopic;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { handler } = require('../../functions/ingest') as { handler: LineHandler };
+  const { topic, handler } = await ingestOnClusterTopics('rolling');
 
   const handled: number[] = [];
   const group = uniqueName('rolling');
@@ -85,7 +69,7 @@ it('a rolling restart of all three brokers under steady traffic loses nothing an
     // Commits follow the handled batches: the group's lag drains to zero.
     let lastLag = -1;
     await waitFor(
-      async () => (lastLag = await lag(topic, group)) === 0,
+      async () => (lastLag = await groupLag(topic, group)) === 0,
       'the group to have no lag',
       60000,
       500,

@@ -40,6 +40,33 @@ export async function clusterTopics(prefix: string): Promise<{ topic: string; de
   return { topic, deadLetterTopic };
 }
 
+/**
+ * Cluster topics of the test's own and the ingest function writing to them: loaded after KAFKA_TOPIC and
+ * KAFKA_DLQ_TOPIC are set, since the function reads its configuration when loaded, as on Lambda.
+ */
+export async function ingestOnClusterTopics(
+  prefix: string,
+): Promise<{ topic: string; deadLetterTopic: string; handler: LineHandler }> {
+  const topics = await clusterTopics(prefix);
+  process.env.KAFKA_TOPIC = topics.topic;
+  process.env.KAFKA_DLQ_TOPIC = topics.deadLetterTopic;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { handler } = require('../../functions/ingest') as { handler: LineHandler };
+  return { ...topics, handler };
+}
+
+/** Records the group has not committed yet, summed over the topic's partitions. */
+export async function groupLag(topic: string, groupId: string): Promise<number> {
+  return withAdmin(async (admin) => {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return ends.reduce((sum, end) => {
+      const at = committed!.partitions.find((p) => p.partition === end.partition);
+      return sum + Number(end.high) - Math.max(0, Number(at?.offset ?? 0));
+    }, 0);
+  });
+}
+
 export interface PartitionState {
   partition: number;
   leader: number;

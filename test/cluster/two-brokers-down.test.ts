@@ -10,13 +10,12 @@ import type { Context } from 'aws-lambda';
 import { KafkaJSProtocolError } from 'kafkajs';
 import { nginxLines } from '../../lab/compare/records';
 import type { IngestResult } from '../../shared/ingest/ingest-lines';
-import type { LineHandler } from '../../shared/ingest/line-handler';
 import { closeSharedAtomicProducer, PRODUCE_DEADLINE_MS } from '../../shared/kafka/atomic-producer';
 import { disconnectSharedProducer } from '../../shared/kafka/producer';
 import { testKafka } from '../helpers/kafka';
 import { waitFor } from '../helpers/wait';
 import { kafkaCli } from './environment';
-import { clusterTopics, partitions, storedSequences, tally, healCluster } from './traffic';
+import { ingestOnClusterTopics, partitions, storedSequences, tally, healCluster } from './traffic';
 
 jest.setTimeout(600000);
 
@@ -34,11 +33,7 @@ function brokerAnswer(err: unknown): string | undefined {
 }
 
 it('two brokers down: producing is refused with NOT_ENOUGH_REPLICAS at once, and succeeds when one returns', async () => {
-  const { topic, deadLetterTopic } = await clusterTopics('two-down');
-  process.env.KAFKA_TOPIC = topic;
-  process.env.KAFKA_DLQ_TOPIC = deadLetterTopic;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { handler } = require('../../functions/ingest') as { handler: LineHandler };
+  const { topic, handler } = await ingestOnClusterTopics('two-down');
   const invoke = (first: number, id: string) =>
     handler({ lines: nginxLines(100, first) }, { awsRequestId: id } as Context) as Promise<IngestResult>;
 
