@@ -395,6 +395,8 @@ const FIXED_RDKAFKA_SETTINGS: Record<string, string> = {
   dr_msg_cb: 'the shipper learns of failed records through delivery reports',
   'delivery.report.only.error': 'the shipper takes delivery reports of failed records only',
   'client.id': 'the client id comes from KAFKA_CLIENT_ID',
+  'transactional.id':
+    'the shipper sends with the idempotent producer, not in transactions (a transactional producer sends nothing until its transactions are begun)',
 };
 
 /** Settings that may be lowered, not raised past the bound the shipper states. */

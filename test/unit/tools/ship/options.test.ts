@@ -109,5 +109,8 @@ describe('parseShipArgs', () => {
       '--to sends through HTTP',
     );
     expect(refusal([log, '--rdkafka-setting', 'acks=1'])).toContain('acks cannot be changed');
+    expect(refusal([log, '--rdkafka-setting', 'transactional.id=ship'])).toContain(
+      'transactional.id cannot be changed',
+    );
   });
 });
