@@ -18,6 +18,7 @@ import { brokers, testKafka, uniqueName, withAdmin } from '../helpers/kafka';
 import { topicRecords } from '../helpers/producing';
 import { settledRecordCount } from '../helpers/quiescence';
 import { waitFor } from '../helpers/wait';
+import { consumerLag } from '../../tools/lag/lag';
 import { kafkaCli } from './environment';
 
 export const PARTITIONS = 3;
@@ -55,16 +56,10 @@ export async function ingestOnClusterTopics(
   return { ...topics, handler };
 }
 
-/** Records the group has not committed yet, summed over the topic's partitions. */
+/** Records the group has not committed yet, summed over the topic's partitions (tools/lag's rows). */
 export async function groupLag(topic: string, groupId: string): Promise<number> {
-  return withAdmin(async (admin) => {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return ends.reduce((sum, end) => {
-      const at = committed!.partitions.find((p) => p.partition === end.partition);
-      return sum + Number(end.high) - Math.max(0, Number(at?.offset ?? 0));
-    }, 0);
-  });
+  const rows = await withAdmin((admin) => consumerLag(admin, { groups: [groupId], topics: [topic] }));
+  return rows.reduce((sum, row) => sum + row.lag, 0);
 }
 
 export interface PartitionState {
