@@ -81,26 +81,25 @@ export interface PreparedSink {
   deadLetter(message: Message): void;
 }
 
+/** The lines of one batch, where they came from, how to parse them, their positions and the topics' limits. */
+type LinesInput = [
+  lines: readonly Line[],
+  origin: LineOrigin,
+  parse?: LineParser,
+  positions?: LinePositions,
+  limits?: RecordLimits,
+];
+
 /**
  * Pure part: turns lines into the messages for both topics. With `limits`, a line whose record would be
  * larger than the topic takes becomes a dead letter with the reason and its length instead.
  */
-export function prepareLines(
-  lines: readonly Line[],
-  origin: LineOrigin,
-  parse: LineParser = parseCombined,
-  positions: LinePositions = 1,
-  limits?: RecordLimits,
-): PreparedBatch {
+export function prepareLines(...input: LinesInput): PreparedBatch {
   const records: Message[] = [];
   const deadLetters: Message[] = [];
   const result = prepareLinesInto(
     { record: (m) => records.push(m), deadLetter: (m) => deadLetters.push(m) },
-    lines,
-    origin,
-    parse,
-    positions,
-    limits,
+    ...input,
   );
   return { records, deadLetters, result };
 }
@@ -112,11 +111,7 @@ export function prepareLines(
  */
 export function prepareLinesInto(
   sink: PreparedSink,
-  lines: readonly Line[],
-  origin: LineOrigin,
-  parse: LineParser = parseCombined,
-  positions: LinePositions = 1,
-  limits?: RecordLimits,
+  ...[lines, origin, parse = parseCombined, positions = 1, limits]: LinesInput
 ): IngestResult {
   const result: IngestResult = { source: origin.source, accepted: 0, rejected: 0, blank: 0, rejections: [] };
   lines.forEach((line, index) => {
